@@ -1,0 +1,169 @@
+package io.excpfs.codec;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32;
+
+/**
+ * What a read of one stored version returns, held as its pieces: the skeleton (every byte not covered by a
+ * region, concatenated in file order) and the payload of each region in the file's own dtype. Immutable once
+ * built; the container checksums listed in the layout are already recomputed over the reconstructed payload.
+ *
+ * <p>This is also the base the next version's residuals are taken against, and what the cache of bases holds.
+ */
+public final class Reconstruction {
+    private final Layout layout;
+    private final byte[] skeleton;
+    private final Map<String, byte[]> regions;
+    /** offsets[i] = file offset where piece i starts; pieces alternate gap, region, gap, ..., gap. */
+    private final long[] pieceStart;
+    private final byte[][] pieceData;
+    private final int[] pieceDataOffset;
+
+    /**
+     * @param layout   the version's layout
+     * @param skeleton skeleton bytes (length = {@code layout.skeletonBytes()}); CRC fields are patched in a copy
+     * @param regions  payload of every region in {@code layout.regions()}, keyed by region key
+     */
+    public Reconstruction(Layout layout, byte[] skeleton, Map<String, byte[]> regions) {
+        if (skeleton.length != layout.skeletonBytes()) {
+            throw new IllegalArgumentException("skeleton is " + skeleton.length + " bytes, layout needs " + layout.skeletonBytes());
+        }
+        for (TensorRegion r : layout.regions()) {
+            byte[] b = regions.get(r.key());
+            if (b == null || b.length != r.length()) {
+                throw new IllegalArgumentException("region " + r.key() + " missing or of wrong length");
+            }
+        }
+        this.layout = layout;
+        this.regions = Collections.unmodifiableMap(new HashMap<>(regions));
+        List<Long> starts = new ArrayList<>();
+        List<byte[]> data = new ArrayList<>();
+        List<Integer> dataOff = new ArrayList<>();
+        long filePos = 0;
+        int skelPos = 0;
+        for (TensorRegion r : layout.regions()) {
+            int gap = (int) (r.offset() - filePos);
+            starts.add(filePos); data.add(null); dataOff.add(skelPos);
+            skelPos += gap;
+            starts.add(r.offset()); data.add(regions.get(r.key())); dataOff.add(0);
+            filePos = r.end();
+        }
+        starts.add(filePos); data.add(null); dataOff.add(skelPos);
+        this.pieceStart = starts.stream().mapToLong(Long::longValue).toArray();
+        this.pieceData = data.toArray(new byte[0][]);
+        this.pieceDataOffset = dataOff.stream().mapToInt(Integer::intValue).toArray();
+        this.skeleton = layout.crcPatches().isEmpty() ? skeleton : skeleton.clone();
+        for (int i = 0; i < pieceData.length; i++) if (pieceData[i] == null) pieceData[i] = this.skeleton;
+        patchCrcs();
+    }
+
+    private void patchCrcs() {
+        for (CrcPatch p : layout.crcPatches()) {
+            CRC32 crc = new CRC32();
+            byte[] buf = new byte[64 * 1024];
+            for (long pos = p.dataOffset(); pos < p.dataOffset() + p.dataLength(); ) {
+                int n = (int) Math.min(buf.length, p.dataOffset() + p.dataLength() - pos);
+                read(pos, buf, 0, n);
+                crc.update(buf, 0, n);
+                pos += n;
+            }
+            long v = crc.getValue();
+            for (long field : p.fieldOffsets()) {
+                for (int i = 0; i < 4; i++) writeSkeletonByte(field + i, (byte) (v >>> (8 * i)));
+            }
+        }
+    }
+
+    private void writeSkeletonByte(long filePos, byte b) {
+        int piece = pieceAt(filePos);
+        if (pieceData[piece] != skeleton) throw new IllegalStateException("CRC field inside a tensor region at " + filePos);
+        skeleton[(int) (pieceDataOffset[piece] + filePos - pieceStart[piece])] = b;
+    }
+
+    private int pieceAt(long filePos) {
+        int lo = 0, hi = pieceStart.length - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (pieceStart[mid] <= filePos) lo = mid; else hi = mid - 1;
+        }
+        return lo;
+    }
+
+    public Layout layout() { return layout; }
+
+    public long size() { return layout.size(); }
+
+    /** Skeleton bytes with container checksums already recomputed. Do not modify. */
+    public byte[] skeleton() { return skeleton; }
+
+    /** Payload of a region in its file dtype, or null when the layout has no such region. Do not modify. */
+    public byte[] region(String key) { return regions.get(key); }
+
+    public Map<String, byte[]> regions() { return regions; }
+
+    /** Heap bytes held, for the cache's weigher. */
+    public long weightBytes() {
+        long w = skeleton.length + 64L * regions.size();
+        for (byte[] b : regions.values()) w += b.length;
+        return w;
+    }
+
+    /** Copies up to {@code len} bytes at file offset {@code pos}; returns the count (0 at or past the end). */
+    public int read(long pos, byte[] dst, int off, int len) {
+        if (pos >= layout.size() || len <= 0) return 0;
+        int total = (int) Math.min(len, layout.size() - pos);
+        int done = 0;
+        int piece = pieceAt(pos);
+        while (done < total) {
+            long pieceEnd = piece + 1 < pieceStart.length ? pieceStart[piece + 1] : layout.size();
+            long at = pos + done;
+            int n = (int) Math.min(total - done, pieceEnd - at);
+            if (n > 0) {
+                System.arraycopy(pieceData[piece], (int) (pieceDataOffset[piece] + at - pieceStart[piece]), dst, off + done, n);
+                done += n;
+            }
+            piece++;
+        }
+        return total;
+    }
+
+    public void writeTo(OutputStream out) throws IOException {
+        byte[] buf = new byte[1 << 20];
+        for (long pos = 0; pos < layout.size(); ) {
+            int n = read(pos, buf, 0, buf.length);
+            out.write(buf, 0, n);
+            pos += n;
+        }
+    }
+
+    /** The whole file as one array (files under 2 GiB only; for tests and small files). */
+    public byte[] toByteArray() {
+        if (layout.size() > Integer.MAX_VALUE - 16) throw new IllegalStateException("file too large for one array");
+        byte[] out = new byte[(int) layout.size()];
+        read(0, out, 0, out.length);
+        return out;
+    }
+
+    /** Builds the reconstruction of exact file bytes: regions cut out of {@code file} as they are. */
+    public static Reconstruction exact(Layout layout, ByteSource file) throws IOException {
+        Map<String, byte[]> regs = new HashMap<>();
+        byte[] skel = new byte[(int) layout.skeletonBytes()];
+        long filePos = 0;
+        int skelPos = 0;
+        for (TensorRegion r : layout.regions()) {
+            int gap = (int) (r.offset() - filePos);
+            file.read(filePos, skel, skelPos, gap);
+            skelPos += gap;
+            regs.put(r.key(), file.read(r.offset(), (int) r.length()));
+            filePos = r.end();
+        }
+        file.read(filePos, skel, skelPos, (int) (layout.size() - filePos));
+        return new Reconstruction(layout, skel, regs);
+    }
+}
