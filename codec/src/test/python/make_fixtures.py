@@ -1,0 +1,329 @@
+#!/usr/bin/python3
+"""Generates the real checkpoint fixtures under codec/src/test/resources/formats/ and the bad-input corpus under
+codec/src/test/resources/badinput/.
+
+Run with Debian's python3 (torch 1.13, numpy):  /usr/bin/python3 codec/src/test/python/make_fixtures.py
+Deterministic (fixed seeds); every file stays well under 100 KB.
+"""
+import collections
+import io
+import json
+import os
+import struct
+import sys
+import zipfile
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RES = os.path.join(HERE, "..", "resources")
+OUT = os.path.join(RES, "formats")
+BAD = os.path.join(RES, "badinput")
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+# ---------------------------------------------------------------------------------------------- safetensors
+
+ST_DTYPES = {
+    torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64",
+    torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+    torch.bool: "BOOL",
+}
+
+
+def tensor_bytes(t):
+    t = t.contiguous()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().tobytes()
+    return t.numpy().tobytes()
+
+
+def safetensors_bytes(tensors, metadata=None, pad_extra=0):
+    """Follows the safetensors spec: u64 LE header size, JSON header (sorted keys), padded with spaces to a
+    multiple of 8, then the data area; offsets are relative to the start of the data area."""
+    header = {}
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    data = b""
+    for name in sorted(tensors):
+        t = tensors[name]
+        b = tensor_bytes(t)
+        header[name] = {"dtype": ST_DTYPES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [len(data), len(data) + len(b)]}
+        data += b
+    h = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    h += b" " * ((8 - len(h) % 8) % 8 + pad_extra)
+    return struct.pack("<Q", len(h)) + h + data
+
+
+def make_safetensors():
+    g = torch.Generator().manual_seed(1)
+    tensors = {
+        "transformer.h.0.attn.c_attn.weight": torch.randn(8, 24, generator=g),
+        "transformer.h.0.ln_1.weight": torch.randn(8, generator=g).half(),
+        "transformer.wte.weight": torch.randn(16, 8, generator=g).bfloat16(),
+        "lm_head.bias": torch.randn(16, generator=g).double(),
+        "position_ids": torch.arange(10, dtype=torch.int64).unsqueeze(0),
+        "mask": torch.tensor([True, False, True]),
+        "scale": torch.tensor(0.5),
+        "bytes": torch.arange(5, dtype=torch.uint8),
+    }
+    write(os.path.join(OUT, "model.safetensors"),
+          safetensors_bytes(tensors, {"format": "pt", "step": "500"}, pad_extra=8))
+    return tensors
+
+
+# ---------------------------------------------------------------------------------------------- torch models
+
+class TinyGPT(torch.nn.Module):
+    def __init__(self, vocab=16, dim=8, layers=2):
+        super().__init__()
+        self.transformer = torch.nn.ModuleDict(dict(
+            wte=torch.nn.Embedding(vocab, dim),
+            wpe=torch.nn.Embedding(6, dim),
+            h=torch.nn.ModuleList([torch.nn.ModuleDict(dict(
+                ln_1=torch.nn.LayerNorm(dim),
+                c_attn=torch.nn.Linear(dim, 3 * dim),
+                c_proj=torch.nn.Linear(3 * dim, dim))) for _ in range(layers)]),
+            ln_f=torch.nn.LayerNorm(dim),
+        ))
+        self.lm_head = torch.nn.Linear(dim, vocab, bias=False)
+        self.transformer.wte.weight = self.lm_head.weight  # weight tying, as in nanoGPT
+
+    def forward(self, idx):
+        x = self.transformer.wte(idx) + self.transformer.wpe(torch.arange(idx.shape[1]))
+        for blk in self.transformer.h:
+            x = x + blk.c_proj(torch.relu(blk.c_attn(blk.ln_1(x))))
+        return self.lm_head(self.transformer.ln_f(x))
+
+
+def trained(seed=0, steps=2):
+    torch.manual_seed(seed)
+    model = TinyGPT()
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    nodecay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
+                             {"params": nodecay, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.95))
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=10)
+    for _ in range(steps):
+        idx = torch.randint(0, 16, (2, 6))
+        loss = torch.nn.functional.cross_entropy(model(idx).reshape(-1, 16), idx.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    return model, opt, sched
+
+
+def make_torch():
+    model, opt, sched = trained()
+    torch.save(model.state_dict(), os.path.join(OUT, "state_dict.pt"))
+    model_args = dict(n_layer=2, n_head=2, n_embd=8, block_size=6, bias=True, vocab_size=16, dropout=0.0)
+    torch.save({
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "model_args": model_args,
+        "iter_num": 2,
+        "best_val_loss": torch.tensor(2.75),
+        "config": {"learning_rate": 1e-3, "out_dir": "out", "compile": False, "betas": (0.9, 0.95)},
+    }, os.path.join(OUT, "nanogpt_ckpt.pt"))
+    torch.save(opt.state_dict(), os.path.join(OUT, "optimizer.pt"))
+    torch.save({
+        "epoch": 3,
+        "global_step": 900,
+        "pytorch-lightning_version": "2.1.0",
+        "state_dict": collections.OrderedDict(("model." + k, v) for k, v in model.state_dict().items()),
+        "loops": {"fit_loop": {"state_dict": {}, "epoch_progress": {"total": {"ready": 4, "completed": 3}}}},
+        "callbacks": {"ModelCheckpoint{'monitor': None}": {"best_model_score": None, "dirpath": "/tmp/ck"}},
+        "optimizer_states": [opt.state_dict()],
+        "lr_schedulers": [sched.state_dict()],
+        "hparams_name": "kwargs",
+        "hyper_parameters": {"lr": 1e-3, "layers": 2},
+    }, os.path.join(OUT, "lightning.ckpt"))
+
+    base = torch.arange(24, dtype=torch.float32).reshape(4, 6) / 7
+    views = collections.OrderedDict()
+    views["base"] = base
+    views["row_slice"] = base[1:3]            # view with storage offset 6
+    views["transposed"] = base.t()            # strided view
+    views["scalar"] = torch.tensor(3.5)       # 0-d
+    views["empty"] = torch.zeros(0, 5)        # empty
+    views["half"] = torch.linspace(-1, 1, 12).half()
+    views["bf16"] = torch.linspace(-2, 2, 10).bfloat16()
+    views["f64"] = torch.linspace(0, 1, 9).double()
+    views["i64"] = torch.arange(7)
+    views["i32"] = torch.arange(5, dtype=torch.int32)
+    views["flags"] = torch.tensor([True, False])
+    views["u8"] = torch.arange(4, dtype=torch.uint8)
+    views["nested"] = {"list": [torch.ones(3), base[2]], "tuple": (torch.full((2, 2), 0.25), 7)}
+    torch.save(views, os.path.join(OUT, "views_dtypes.pt"))
+
+    legacy = collections.OrderedDict()
+    legacy["w"] = torch.arange(12, dtype=torch.float32).reshape(3, 4) / 3
+    legacy["w_view"] = legacy["w"][1]
+    legacy["b"] = torch.linspace(0, 1, 4).double()
+    legacy["n"] = torch.arange(3)
+    legacy["step"] = torch.tensor(5.0)
+    legacy["meta"] = {"epoch": 1}
+    torch.save(legacy, os.path.join(OUT, "legacy.pt"), _use_new_zipfile_serialization=False)
+
+
+# ---------------------------------------------------------------------------------------------- numpy
+
+def make_numpy():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 5)).astype("<f4")
+    np.save(os.path.join(OUT, "array.npy"), a)
+    with open(os.path.join(OUT, "fortran_v2.npy"), "wb") as f:
+        np.lib.format.write_array(f, np.asfortranarray(rng.standard_normal((3, 4))), version=(2, 0))
+    with open(os.path.join(OUT, "v3.npy"), "wb") as f:
+        np.lib.format.write_array(f, np.arange(6, dtype="<i4"), version=(3, 0))
+    np.save(os.path.join(OUT, "object.npy"), np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    np.savez(os.path.join(OUT, "arrays.npz"), weights=a, bias=rng.standard_normal(5),
+             counts=np.arange(4, dtype="<i8"), half=rng.standard_normal(6).astype("<f2"))
+    np.savez_compressed(os.path.join(OUT, "compressed.npz"), weights=a, more=np.ones(64, dtype="<f4"))
+
+
+# ---------------------------------------------------------------------------------------------- bad input
+
+def flip(data, pos, bit=0x10):
+    b = bytearray(data)
+    b[pos] ^= bit
+    return bytes(b)
+
+
+def make_badinput():
+    st = open(os.path.join(OUT, "model.safetensors"), "rb").read()
+    pt = open(os.path.join(OUT, "state_dict.pt"), "rb").read()
+    npz = open(os.path.join(OUT, "arrays.npz"), "rb").read()
+    legacy = open(os.path.join(OUT, "legacy.pt"), "rb").read()
+    bad = {}
+    bad["empty.bin"] = b""
+    bad["garbage.bin"] = bytes((i * 131 + 7) % 251 for i in range(3000))
+    bad["st_truncated.safetensors"] = st[: len(st) - 100]
+    bad["st_truncated_header.safetensors"] = st[:40]
+    bad["st_bitflip_header.safetensors"] = flip(st, 20)
+    bad["st_bitflip_length.safetensors"] = flip(st, 6, 0x01)
+    bad["st_huge_header_len.safetensors"] = struct.pack("<Q", 1 << 62) + st[8:]
+
+    def st_header(h, data=b"\0" * 64):
+        j = json.dumps(h).encode()
+        return struct.pack("<Q", len(j)) + j + data
+
+    bad["st_negative_offset.safetensors"] = st_header({"a": {"dtype": "F32", "shape": [2], "data_offsets": [-8, 0]}})
+    bad["st_overlap.safetensors"] = st_header({"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},
+                                               "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}})
+    bad["st_reversed.safetensors"] = st_header({"a": {"dtype": "F32", "shape": [2], "data_offsets": [16, 8]}})
+    bad["st_past_end.safetensors"] = st_header({"a": {"dtype": "F32", "shape": [64], "data_offsets": [0, 256]}})
+    bad["st_huge_shape.safetensors"] = st_header({"a": {"dtype": "F32", "shape": [1 << 40, 1 << 40],
+                                                        "data_offsets": [0, 16]}})
+    bad["st_numel_mismatch.safetensors"] = st_header({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 16]}})
+    bad["st_not_object.safetensors"] = st_header([1, 2, 3])
+    deep_json = b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    bad["st_deep_json.safetensors"] = struct.pack("<Q", len(deep_json)) + deep_json
+    bad["st_duplicate_key.safetensors"] = (lambda j: struct.pack("<Q", len(j)) + j + b"\0" * 8)(
+        b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},'
+        b'"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}')
+    bad["st_path_name.safetensors"] = st_header(
+        {"../../etc/passwd": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}, b"\0" * 16)
+    bad["st_bad_metadata.safetensors"] = st_header({"__metadata__": {"k": [1, 2]}})
+
+    bad["pt_truncated.pt"] = pt[: len(pt) // 2]
+    bad["pt_truncated_tail.pt"] = pt[:-10]
+    bad["pt_bitflip_pickle.pt"] = flip(pt, pt.index(b"data.pkl") + 60, 0xff)
+    cd = pt.rindex(b"PK\x01\x02")
+    bad["pt_bitflip_central.pt"] = flip(pt, cd + 20, 0x40)
+    bad["pt_bitflip_eocd.pt"] = flip(pt, pt.rindex(b"PK\x05\x06") + 12, 0x08)
+    bad["legacy_truncated.pt"] = legacy[: len(legacy) - 30]
+    bad["npz_truncated.npz"] = npz[: len(npz) - 200]
+
+    def torch_zip(pickle_bytes, extra=None):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+            z.writestr("archive/data.pkl", pickle_bytes)
+            z.writestr("archive/version", "3\n")
+            for name, data in (extra or {}).items():
+                z.writestr(name, data)
+        return buf.getvalue()
+
+    bad["pt_deep_pickle.pt"] = torch_zip(b"\x80\x02" + b"(" * 30000 + b"]" * 30000 + b"t" * 30000 + b".")
+    bad["pt_deep_lists.pt"] = torch_zip(b"\x80\x02" + b"]q\x00" + b"]" * 20000 + b"a" * 19999 + b".")
+    bad["pt_huge_memo.pt"] = torch_zip(b"\x80\x02]r\xff\xff\xff\x7fh\x05.")
+    bad["pt_memo_get_missing.pt"] = torch_zip(b"\x80\x02j\xff\xff\xff\x7f.")
+    bad["pt_huge_string.pt"] = torch_zip(b"\x80\x02X\xff\xff\xff\x7fabc.")
+    bad["pt_huge_long4.pt"] = torch_zip(b"\x80\x02\x8b\xff\xff\xff\x7f\x00.")
+    bad["pt_exec_global.pt"] = torch_zip(b"\x80\x02cos\nsystem\nX\x06\x00\x00\x00echo 1\x85R.")
+    # storage claims a huge element count; its data entry holds 16 bytes
+    bad["pt_huge_numel.pt"] = torch_zip(
+        b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n(X\x07\x00\x00\x00storageq\x00ctorch\nFloatStorage\n"
+        b"X\x01\x00\x00\x000X\x03\x00\x00\x00cpu\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x40tQK\x00K\x04\x85K\x01\x85"
+        b"\x89ctorch\nOrderedDict\n)Rtq\x01R.", {"archive/data/0": b"\0" * 16})
+    # exponential sharing: each list holds the previous one twice (2^40 paths if walked naively)
+    dag = b"\x80\x02]q\x00"
+    for i in range(1, 41):
+        dag += b"h" + bytes([i - 1]) + b"h" + bytes([i - 1]) + b"\x86q" + bytes([i])
+    bad["pt_exponential_dag.pt"] = torch_zip(dag + b".")
+    bad["pt_self_reference.pt"] = torch_zip(b"\x80\x02]q\x00h\x00a.")
+    bad["pt_unknown_opcode.pt"] = torch_zip(b"\x80\x02\xfe.")
+    bad["pt_no_stop.pt"] = torch_zip(b"\x80\x02]")
+    bad["pt_stack_underflow.pt"] = torch_zip(b"\x80\x02a.")
+    bad["pt_path_keys.pt"] = torch_zip(
+        b"\x80\x02}X\x10\x00\x00\x00../../etc/passwdctorch._utils\n_rebuild_tensor_v2\n"
+        b"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQK\x00K\x04"
+        b"\x85K\x01\x85\x89}tRs.", {"archive/data/0": b"\0" * 16})
+    # zip bomb: one deflated entry claiming 4 GB that is not a data entry; and a data entry that is deflated
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("archive/data.pkl", b"\x80\x02}.")
+        z.writestr("archive/data/0", b"\0" * 200000)
+    bad["pt_deflated_data.pt"] = bomb.getvalue()
+    zb = bytearray(bomb.getvalue())
+    cdp = zb.rindex(b"PK\x01\x02")
+    while cdp >= 0:
+        zb[cdp + 24:cdp + 28] = struct.pack("<I", 0xfffffff0)
+        cdp = zb.rfind(b"PK\x01\x02", 0, cdp)
+    bad["pt_zip_bomb_sizes.pt"] = bytes(zb)
+    # entry count claims 65535 entries in a tiny central directory
+    eo = bytearray(pt)
+    e = eo.rindex(b"PK\x05\x06")
+    eo[e + 8:e + 12] = b"\xff\xff\xff\xff"
+    bad["pt_huge_entry_count.pt"] = bytes(eo)
+
+    npy = open(os.path.join(OUT, "array.npy"), "rb").read()
+    def npy_with_header(text):
+        h = text.encode("latin1")
+        h += b" " * ((64 - (10 + len(h) + 1) % 64) % 64) + b"\n"
+        return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h + npy[128:]
+
+    bad["npy_huge_shape.npy"] = npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999999), }")
+    bad["npy_negative_shape.npy"] = npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-4, -5), }")
+    bad["npy_structured.npy"] = npy_with_header("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (20,), }")
+    bad["npy_bad_header.npy"] = npy[:10] + b"{'descr': <f4}" + npy[24:]
+    bad["npy_truncated.npy"] = npy[:-7]
+    bad["npy_header_len_past_end.npy"] = npy[:8] + b"\xff\xff" + npy[10:]
+
+    os.makedirs(BAD, exist_ok=True)
+    for name, data in bad.items():
+        write(os.path.join(BAD, name), data)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    make_safetensors()
+    make_torch()
+    make_numpy()
+    make_badinput()
+    for d in (OUT, BAD):
+        for n in sorted(os.listdir(d)):
+            s = os.path.getsize(os.path.join(d, n))
+            assert s < 100_000, (n, s)
+    print("fixtures written")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
