@@ -6,6 +6,7 @@ Run with Debian's python3 (torch 1.13, numpy):  /usr/bin/python3 codec/src/test/
 Deterministic (fixed seeds); every file stays well under 100 KB.
 """
 import collections
+import hashlib
 import io
 import json
 import os
@@ -189,6 +190,101 @@ def make_numpy():
     np.savez_compressed(os.path.join(OUT, "compressed.npz"), weights=a, more=np.ones(64, dtype="<f4"))
 
 
+# ---------------------------------------------------------------------------------------------- expectations
+
+DTYPE_NAMES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16", torch.bfloat16: "BF16",
+               torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+               torch.bool: "BOOL"}
+NP_NAMES = {"<f4": "F32", "<f8": "F64", "<f2": "F16", "<i8": "I64", "<i4": "I32", "<i2": "I16", "|i1": "I8",
+            "|u1": "U8", "|b1": "BOOL"}
+
+
+def role(path, dtype, numel):
+    if dtype not in ("F32", "F64", "F16", "BF16"):
+        return "NON_FLOAT"
+    seg = path.split("/")
+    if seg[-1] == "exp_avg":
+        return "EXP_AVG"
+    if seg[-1] == "exp_avg_sq":
+        return "EXP_AVG_SQ"
+    if len(seg) >= 3 and seg[-3] == "state" and seg[-2].isdigit():
+        return "OTHER_FLOAT"
+    return "PARAM" if numel >= 2 else "OTHER_FLOAT"
+
+
+def walk(obj, path, out):
+    """Key paths of every tensor, in the order torch pickles them (dict insertion order)."""
+    if isinstance(obj, torch.Tensor):
+        out.append((path, obj))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            walk(v, (path + "/" if path else "") + str(k), out)
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            walk(v, (path + "/" if path else "") + str(i), out)
+
+
+def storage_bytes(t):
+    s = t.storage()
+    raw = torch.empty(0, dtype=t.dtype).set_(s).contiguous()
+    return tensor_bytes(raw)
+
+
+def expect_torch(name, legacy=False):
+    obj = torch.load(os.path.join(OUT, name))
+    uses = []
+    walk(obj, "", uses)
+    regions, aliases, first = [], {}, {}
+    for path, t in uses:
+        ident = (t.storage().data_ptr(), t.dtype)
+        if ident in first:
+            if first[ident] is not None:
+                aliases[path] = first[ident]
+            continue
+        numel = t.storage().size()
+        if numel == 0:
+            first[ident] = None
+            continue
+        first[ident] = path
+        d = DTYPE_NAMES[t.dtype]
+        regions.append({"key": path, "dtype": d, "shape": [numel], "role": role(path, d, numel),
+                        "sha256": hashlib.sha256(storage_bytes(t)).hexdigest()})
+    return {"format": "TORCH_LEGACY" if legacy else "TORCH_ZIP", "regions": regions, "aliases": aliases}
+
+
+def expect_safetensors(name, tensors):
+    regions = []
+    for k in sorted(tensors):
+        t = tensors[k]
+        d = ST_DTYPES[t.dtype]
+        regions.append({"key": k, "dtype": d, "shape": list(t.shape), "role": role(k, d, t.numel()),
+                        "sha256": hashlib.sha256(tensor_bytes(t)).hexdigest()})
+    return {"format": "SAFETENSORS", "regions": regions, "aliases": {}}
+
+
+def expect_numpy(name):
+    path = os.path.join(OUT, name)
+    members = {"array": np.load(path)} if name.endswith(".npy") else dict(np.load(path))
+    regions = []
+    for k, a in members.items():
+        d = NP_NAMES[a.dtype.str]
+        raw = a.tobytes(order="F" if (a.flags.f_contiguous and not a.flags.c_contiguous) else "C")
+        regions.append({"key": k, "dtype": d, "shape": list(a.shape), "role": role(k, d, a.size),
+                        "sha256": hashlib.sha256(raw).hexdigest()})
+    return {"format": "NPY" if name.endswith(".npy") else "NPZ", "regions": regions, "aliases": {}}
+
+
+def make_expectations(st_tensors):
+    exp = {"model.safetensors": expect_safetensors("model.safetensors", st_tensors)}
+    for n in ("state_dict.pt", "nanogpt_ckpt.pt", "optimizer.pt", "lightning.ckpt", "views_dtypes.pt"):
+        exp[n] = expect_torch(n)
+    exp["legacy.pt"] = expect_torch("legacy.pt", legacy=True)
+    for n in ("array.npy", "fortran_v2.npy", "v3.npy", "arrays.npz"):
+        exp[n] = expect_numpy(n)
+    with open(os.path.join(OUT, "expected.json"), "w") as f:
+        json.dump(exp, f, indent=1, sort_keys=True)
+
+
 # ---------------------------------------------------------------------------------------------- bad input
 
 def flip(data, pos, bit=0x10):
@@ -238,7 +334,8 @@ def make_badinput():
     bad["pt_bitflip_pickle.pt"] = flip(pt, pt.index(b"data.pkl") + 60, 0xff)
     cd = pt.rindex(b"PK\x01\x02")
     bad["pt_bitflip_central.pt"] = flip(pt, cd + 20, 0x40)
-    bad["pt_bitflip_eocd.pt"] = flip(pt, pt.rindex(b"PK\x05\x06") + 12, 0x08)
+    z64 = pt.rindex(b"PK\x06\x06")
+    bad["pt_bitflip_eocd.pt"] = flip(pt, z64 + 40, 0x08)  # zip64 end record: central directory size
     bad["legacy_truncated.pt"] = legacy[: len(legacy) - 30]
     bad["npz_truncated.npz"] = npz[: len(npz) - 200]
 
@@ -252,7 +349,7 @@ def make_badinput():
         return buf.getvalue()
 
     bad["pt_deep_pickle.pt"] = torch_zip(b"\x80\x02" + b"(" * 30000 + b"]" * 30000 + b"t" * 30000 + b".")
-    bad["pt_deep_lists.pt"] = torch_zip(b"\x80\x02" + b"]q\x00" + b"]" * 20000 + b"a" * 19999 + b".")
+    bad["pt_deep_lists.pt"] = torch_zip(b"\x80\x02" + b"]" * 20000 + b"a" * 19999 + b".")
     bad["pt_huge_memo.pt"] = torch_zip(b"\x80\x02]r\xff\xff\xff\x7fh\x05.")
     bad["pt_memo_get_missing.pt"] = torch_zip(b"\x80\x02j\xff\xff\xff\x7f.")
     bad["pt_huge_string.pt"] = torch_zip(b"\x80\x02X\xff\xff\xff\x7fabc.")
@@ -260,38 +357,52 @@ def make_badinput():
     bad["pt_exec_global.pt"] = torch_zip(b"\x80\x02cos\nsystem\nX\x06\x00\x00\x00echo 1\x85R.")
     # storage claims a huge element count; its data entry holds 16 bytes
     bad["pt_huge_numel.pt"] = torch_zip(
-        b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n(X\x07\x00\x00\x00storageq\x00ctorch\nFloatStorage\n"
+        b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storageq\x00ctorch\nFloatStorage\n"
         b"X\x01\x00\x00\x000X\x03\x00\x00\x00cpu\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x40tQK\x00K\x04\x85K\x01\x85"
         b"\x89ctorch\nOrderedDict\n)Rtq\x01R.", {"archive/data/0": b"\0" * 16})
     # exponential sharing: each list holds the previous one twice (2^40 paths if walked naively)
-    dag = b"\x80\x02]q\x00"
+    dag = b"\x80\x02]q\x000"
     for i in range(1, 41):
-        dag += b"h" + bytes([i - 1]) + b"h" + bytes([i - 1]) + b"\x86q" + bytes([i])
-    bad["pt_exponential_dag.pt"] = torch_zip(dag + b".")
+        dag += b"h" + bytes([i - 1]) + b"h" + bytes([i - 1]) + b"\x86q" + bytes([i]) + b"0"
+    bad["pt_exponential_dag.pt"] = torch_zip(dag + b"h\x28.")
     bad["pt_self_reference.pt"] = torch_zip(b"\x80\x02]q\x00h\x00a.")
     bad["pt_unknown_opcode.pt"] = torch_zip(b"\x80\x02\xfe.")
     bad["pt_no_stop.pt"] = torch_zip(b"\x80\x02]")
     bad["pt_stack_underflow.pt"] = torch_zip(b"\x80\x02a.")
     bad["pt_path_keys.pt"] = torch_zip(
         b"\x80\x02}X\x10\x00\x00\x00../../etc/passwdctorch._utils\n_rebuild_tensor_v2\n"
-        b"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQK\x00K\x04"
+        b"((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQK\x00K\x04"
         b"\x85K\x01\x85\x89}tRs.", {"archive/data/0": b"\0" * 16})
-    # zip bomb: one deflated entry claiming 4 GB that is not a data entry; and a data entry that is deflated
+    tensor_pickle = (b"\x80\x02}X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n"
+                     b"((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQK\x00K\x04"
+                     b"\x85K\x01\x85\x89}tRs.")
+    # a storage whose data entry is deflated stays skeleton
+    dz = io.BytesIO()
+    with zipfile.ZipFile(dz, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", tensor_pickle)
+        z.writestr("archive/data/0", b"\0" * 16, compress_type=zipfile.ZIP_DEFLATED)
+    bad["pt_deflated_data.pt"] = dz.getvalue()
+    # zip bomb: a deflated data entry claiming 4 GB uncompressed in the central directory
     bomb = io.BytesIO()
-    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("archive/data.pkl", b"\x80\x02}.")
-        z.writestr("archive/data/0", b"\0" * 200000)
-    bad["pt_deflated_data.pt"] = bomb.getvalue()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", tensor_pickle)
+        z.writestr("archive/data/0", b"\0" * 200000, compress_type=zipfile.ZIP_DEFLATED)
     zb = bytearray(bomb.getvalue())
     cdp = zb.rindex(b"PK\x01\x02")
-    while cdp >= 0:
-        zb[cdp + 24:cdp + 28] = struct.pack("<I", 0xfffffff0)
-        cdp = zb.rfind(b"PK\x01\x02", 0, cdp)
+    zb[cdp + 24:cdp + 28] = struct.pack("<I", 0xfffffff0)
     bad["pt_zip_bomb_sizes.pt"] = bytes(zb)
+    # same tensor, but the stored data entry is shorter than the storage
+    bad["pt_short_storage.pt"] = torch_zip(tensor_pickle, {"archive/data/0": b"\0" * 12})
+    bad["pt_missing_storage.pt"] = torch_zip(tensor_pickle)
+    cp = io.BytesIO()
+    with zipfile.ZipFile(cp, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", tensor_pickle, compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("archive/data/0", b"\0" * 16)
+    bad["pt_compressed_pickle.pt"] = cp.getvalue()
     # entry count claims 65535 entries in a tiny central directory
     eo = bytearray(pt)
-    e = eo.rindex(b"PK\x05\x06")
-    eo[e + 8:e + 12] = b"\xff\xff\xff\xff"
+    e = eo.rindex(b"PK\x06\x06")
+    eo[e + 32:e + 40] = struct.pack("<Q", 1 << 40)
     bad["pt_huge_entry_count.pt"] = bytes(eo)
 
     npy = open(os.path.join(OUT, "array.npy"), "rb").read()
@@ -314,9 +425,10 @@ def make_badinput():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    make_safetensors()
+    st = make_safetensors()
     make_torch()
     make_numpy()
+    make_expectations(st)
     make_badinput()
     for d in (OUT, BAD):
         for n in sorted(os.listdir(d)):

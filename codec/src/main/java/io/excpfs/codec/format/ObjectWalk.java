@@ -11,7 +11,9 @@ import java.util.Set;
 /**
  * Walks an unpickled object tree from the root and names every tensor by its key path (dict keys as text, int keys
  * in decimal, list and tuple indices in decimal, joined by {@code /}), in pickle order. Small leaves are collected
- * as metadata. Depth, visited nodes and metadata are bounded; cycles are skipped.
+ * as metadata. Depth, visited nodes and metadata are bounded. A container reached a second time (shared through the
+ * pickle memo, or a cycle) is not walked again, so the walk is linear in the size of the pickle; tensors themselves
+ * are recorded at every key path that reaches them.
  */
 final class ObjectWalk {
     /** One tensor reached at one key path. */
@@ -26,7 +28,7 @@ final class ObjectWalk {
 
     final List<TensorUse> tensors = new ArrayList<>();
     final Map<String, String> metadata = new LinkedHashMap<>();
-    private final Set<Py> onPath = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<Py> visited = Collections.newSetFromMap(new IdentityHashMap<>());
     private int nodes;
     private long metadataChars;
 
@@ -65,9 +67,7 @@ final class ObjectWalk {
     private interface Body { void run() throws MalformedCheckpoint; }
 
     private void container(Py v, Body body) throws MalformedCheckpoint {
-        if (!onPath.add(v)) return;
-        body.run();
-        onPath.remove(v);
+        if (visited.add(v)) body.run();
     }
 
     private void walkDict(Py.Dict d, String path, int depth) throws MalformedCheckpoint {
