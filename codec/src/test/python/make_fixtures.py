@@ -235,6 +235,17 @@ def expect_torch(name, legacy=False):
     uses = []
     walk(obj, "", uses)
     regions, aliases, first = [], {}, {}
+    views = collections.defaultdict(list)
+    for path, t in uses:
+        views[(t.storage().data_ptr(), t.dtype)].append(t)
+
+    def logical_shape(ts, numel):
+        t0 = ts[0]
+        same = all(t.storage_offset() == 0 and t.shape == t0.shape and t.stride() == t0.stride() for t in ts)
+        if same and t0.is_contiguous() and t0.numel() == numel:
+            return list(t0.shape)
+        return [numel]
+
     for path, t in uses:
         ident = (t.storage().data_ptr(), t.dtype)
         if ident in first:
@@ -247,7 +258,7 @@ def expect_torch(name, legacy=False):
             continue
         first[ident] = path
         d = DTYPE_NAMES[t.dtype]
-        regions.append({"key": path, "dtype": d, "shape": [numel], "role": role(path, d, numel),
+        regions.append({"key": path, "dtype": d, "shape": logical_shape(views[ident], numel), "role": role(path, d, numel),
                         "sha256": hashlib.sha256(storage_bytes(t)).hexdigest()})
     return {"format": "TORCH_LEGACY" if legacy else "TORCH_ZIP", "regions": regions, "aliases": aliases}
 
@@ -286,6 +297,13 @@ def make_expectations(st_tensors):
 
 
 # ---------------------------------------------------------------------------------------------- bad input
+
+def zput(z, name, data, method=zipfile.ZIP_STORED):
+    """Adds an entry with a fixed timestamp so that regenerated files only differ where content does."""
+    info = zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0))
+    info.compress_type = method
+    z.writestr(info, data)
+
 
 def flip(data, pos, bit=0x10):
     b = bytearray(data)
@@ -342,10 +360,10 @@ def make_badinput():
     def torch_zip(pickle_bytes, extra=None):
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-            z.writestr("archive/data.pkl", pickle_bytes)
-            z.writestr("archive/version", "3\n")
+            zput(z, "archive/data.pkl", pickle_bytes)
+            zput(z, "archive/version", "3\n")
             for name, data in (extra or {}).items():
-                z.writestr(name, data)
+                zput(z, name, data)
         return buf.getvalue()
 
     bad["pt_deep_pickle.pt"] = torch_zip(b"\x80\x02" + b"(" * 30000 + b"]" * 30000 + b"t" * 30000 + b".")
@@ -379,14 +397,14 @@ def make_badinput():
     # a storage whose data entry is deflated stays skeleton
     dz = io.BytesIO()
     with zipfile.ZipFile(dz, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", tensor_pickle)
-        z.writestr("archive/data/0", b"\0" * 16, compress_type=zipfile.ZIP_DEFLATED)
+        zput(z, "archive/data.pkl", tensor_pickle)
+        zput(z, "archive/data/0", b"\0" * 16, zipfile.ZIP_DEFLATED)
     bad["pt_deflated_data.pt"] = dz.getvalue()
     # zip bomb: a deflated data entry claiming 4 GB uncompressed in the central directory
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", tensor_pickle)
-        z.writestr("archive/data/0", b"\0" * 200000, compress_type=zipfile.ZIP_DEFLATED)
+        zput(z, "archive/data.pkl", tensor_pickle)
+        zput(z, "archive/data/0", b"\0" * 200000, zipfile.ZIP_DEFLATED)
     zb = bytearray(bomb.getvalue())
     cdp = zb.rindex(b"PK\x01\x02")
     zb[cdp + 24:cdp + 28] = struct.pack("<I", 0xfffffff0)
@@ -396,8 +414,8 @@ def make_badinput():
     bad["pt_missing_storage.pt"] = torch_zip(tensor_pickle)
     cp = io.BytesIO()
     with zipfile.ZipFile(cp, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", tensor_pickle, compress_type=zipfile.ZIP_DEFLATED)
-        z.writestr("archive/data/0", b"\0" * 16)
+        zput(z, "archive/data.pkl", tensor_pickle, zipfile.ZIP_DEFLATED)
+        zput(z, "archive/data/0", b"\0" * 16)
     bad["pt_compressed_pickle.pt"] = cp.getvalue()
     # entry count claims 65535 entries in a tiny central directory
     eo = bytearray(pt)

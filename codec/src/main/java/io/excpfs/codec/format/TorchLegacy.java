@@ -67,10 +67,12 @@ final class TorchLegacy {
         if (!(keys.value() instanceof Py.PyList keyList)) throw MalformedCheckpoint.at(main.end(), "legacy torch: storage keys are not a list");
         ObjectWalk walk = ObjectWalk.of(main.value());
         Map<String, String> firstPath = new HashMap<>();
+        Map<String, List<ObjectWalk.TensorUse>> uses = new HashMap<>();
         Map<String, Boolean> typeConflict = new HashMap<>();
         for (ObjectWalk.TensorUse u : walk.tensors) {
             Py.Storage s = u.tensor().storage;
             firstPath.putIfAbsent(s.key(), u.path());
+            uses.computeIfAbsent(s.key(), k -> new java.util.ArrayList<>()).add(u);
             Py.Storage declared = main.storages().get(s.key());
             if (declared != null && declared.dtype() != s.dtype()) typeConflict.put(s.key(), true);
         }
@@ -94,7 +96,7 @@ final class TorchLegacy {
             if (path != null && bytes > 0 && s.dtype() != DType.OTHER && !typeConflict.containsKey(ks.value())) {
                 String key = draft.uniqueKey(path);
                 regionKeyOf.put(ks.value(), key);
-                draft.region(key, s.dtype(), new long[]{s.numel()}, data, bytes);
+                draft.region(key, s.dtype(), TorchZip.shape(uses.get(ks.value()), s.numel()), data, bytes);
             }
             pos = data + bytes;
         }

@@ -64,7 +64,7 @@ final class TorchZip {
             }
             if (!sameType || storage.dtype() == io.excpfs.codec.DType.OTHER || storage.numel() == 0) { kept++; continue; }
             String key = draft.uniqueKey(s.getValue().get(0).path());
-            draft.region(key, storage.dtype(), new long[]{storage.numel()}, e.dataOffset(), e.size());
+            draft.region(key, storage.dtype(), shape(s.getValue(), storage.numel()), e.dataOffset(), e.size());
             draft.crcPatch(e.crcPatch());
             for (int i = 1; i < s.getValue().size(); i++) draft.alias(s.getValue().get(i).path(), key);
         }
@@ -73,5 +73,25 @@ final class TorchZip {
                 + draft.regionCount() + " regions" + (compressed > 0 ? ", " + compressed + " compressed storages kept exact" : "")
                 + (kept > 0 ? ", " + kept + " empty or exotic storages kept exact" : "");
         return draft.build(note);
+    }
+
+    /**
+     * The logical shape of a storage's region: the tensors' shape when every tensor using the storage is the same
+     * contiguous view of all of it (the usual case, tied weights included), else the flat element count.
+     */
+    static long[] shape(List<ObjectWalk.TensorUse> uses, long numel) {
+        Py.Tensor first = uses.get(0).tensor();
+        for (ObjectWalk.TensorUse u : uses) {
+            Py.Tensor t = u.tensor();
+            if (t.storageOffset != 0 || !java.util.Arrays.equals(t.size, first.size) || !java.util.Arrays.equals(t.stride, first.stride)) {
+                return new long[]{numel};
+            }
+        }
+        long expect = 1;
+        for (int i = first.size.length - 1; i >= 0; i--) {
+            if (first.size[i] != 1 && first.stride[i] != expect) return new long[]{numel};
+            expect *= first.size[i];
+        }
+        return expect == numel ? first.size.clone() : new long[]{numel};
     }
 }
