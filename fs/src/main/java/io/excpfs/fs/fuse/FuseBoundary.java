@@ -67,6 +67,21 @@ final class FuseBoundary extends FuseStubFS {
         }
     }
 
+    /** Like {@link #total}, with {@link Caller} set to the requesting process (ownership of new entries). */
+    private int asCaller(String op, String path, Call call) {
+        try {
+            ru.serce.jnrfuse.struct.FuseContext c = getContext();
+            Caller.set(c.uid.intValue(), c.gid.intValue());
+        } catch (Throwable t) {
+            LOG.log(Level.WARNING, "no FUSE context for " + op + ": " + t);
+        }
+        try {
+            return total(op, path, call);
+        } finally {
+            Caller.clear();
+        }
+    }
+
     private static String nonNull(String path) throws FsException {
         if (path == null) throw new FsException(Errno.ENOENT, "no path (file was removed)");
         return path;
@@ -154,7 +169,7 @@ final class FuseBoundary extends FuseStubFS {
 
     @Override
     public int mkdir(String path, @mode_t long mode) {
-        return total("mkdir", path, () -> {
+        return asCaller("mkdir", path, () -> {
             ops.mkdir(path, (int) mode & 07777);
             return 0;
         });
@@ -186,7 +201,7 @@ final class FuseBoundary extends FuseStubFS {
 
     @Override
     public int symlink(String target, String linkPath) {
-        return total("symlink", linkPath, () -> {
+        return asCaller("symlink", linkPath, () -> {
             ops.symlink(target, linkPath);
             return 0;
         });
@@ -254,7 +269,7 @@ final class FuseBoundary extends FuseStubFS {
 
     @Override
     public int create(String path, @mode_t long mode, FuseFileInfo fi) {
-        return total("create", path, () -> {
+        return asCaller("create", path, () -> {
             fi.fh.set(ops.create(path, (int) mode & 07777, fi.flags.get()));
             return 0;
         });
