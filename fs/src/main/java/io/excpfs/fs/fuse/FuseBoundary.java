@@ -29,7 +29,9 @@ import java.util.List;
  * {@link FsException} to {@code -errno}, and turns any other throwable into one log line plus {@code -EIO}; nothing
  * escapes into native code.
  *
- * <p>Mounted with {@code hard_remove} (an unlinked file stays readable through its open handles, which the ops
+ * <p>Handle operations (read, write, flush, release, fsync, ftruncate) use only the handle; with
+ * {@code flag_nullpath_ok} set they keep working on a file that was removed or replaced while open.
+ * Mounted with {@code hard_remove} (an unlinked file stays readable through its open handles, which the ops
  * keep by version) and {@code atomic_o_trunc} (O_TRUNC reaches {@link FileSystemOps#open} instead of a separate
  * truncate that would seal an empty version).
  */
@@ -45,6 +47,20 @@ final class FuseBoundary extends FuseStubFS {
     FuseBoundary(FileSystemOps ops, String fsName) {
         this.ops = ops;
         this.fsName = fsName;
+        // libfuse 2 bit field after bmap: bit 0 flag_nullpath_ok (handle ops keep working on a removed file under
+        // hard_remove, with a NULL path), bit 2 flag_utime_omit_ok (UTIME_NOW/UTIME_OMIT reach utimens).
+        jnr.ffi.Struct.getMemory(fuseOperations).putByte(offsetOf(fuseOperations.flag_nullpath_ok), (byte) 0b101);
+    }
+
+    /** jnr-ffi keeps member offsets behind a protected class; the flags have no setter of their own. */
+    private static long offsetOf(Object member) {
+        try {
+            java.lang.reflect.Method offset = Class.forName("jnr.ffi.Struct$AbstractMember").getMethod("offset");
+            offset.setAccessible(true);
+            return (Long) offset.invoke(member);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot locate fuse_operations flags in this jnr-ffi", e);
+        }
     }
 
     @Override
