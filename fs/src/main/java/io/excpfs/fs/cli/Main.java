@@ -23,6 +23,7 @@ import java.nio.file.Path;
                 StatsCommand.class,
                 VerifyCommand.class,
                 // mount helper: MountCommand.class and FlushCommand.class are registered here
+                InstallCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
