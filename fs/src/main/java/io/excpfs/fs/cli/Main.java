@@ -23,6 +23,8 @@ import java.nio.file.Path;
                 StatsCommand.class,
                 VerifyCommand.class,
                 // mount helper: MountCommand.class and FlushCommand.class are registered here
+                MountCommand.class,
+                FlushCommand.class,
                 InstallCommand.class,
                 CommandLine.HelpCommand.class,
         })
