@@ -164,6 +164,13 @@ def make_torch():
     views["nested"] = {"list": [torch.ones(3), base[2]], "tuple": (torch.full((2, 2), 0.25), 7)}
     torch.save(views, os.path.join(OUT, "views_dtypes.pt"))
 
+    small = {"w": torch.arange(6, dtype=torch.float32).reshape(2, 3) / 5, "b": torch.ones(3).half(), "n": 5,
+             "groups": [{"params": [0, 1], "lr": 0.5}]}
+    small["tied"] = small["w"]
+    torch.save(small, os.path.join(OUT, "protocol4.pt"), pickle_protocol=4)
+    torch.save(small, os.path.join(OUT, "protocol5.pt"), pickle_protocol=5)
+    make_torch2_style(os.path.join(OUT, "state_dict.pt"), os.path.join(OUT, "torch2_style.pt"))
+
     legacy = collections.OrderedDict()
     legacy["w"] = torch.arange(12, dtype=torch.float32).reshape(3, 4) / 3
     legacy["w_view"] = legacy["w"][1]
@@ -172,6 +179,31 @@ def make_torch():
     legacy["step"] = torch.tensor(5.0)
     legacy["meta"] = {"epoch": 1}
     torch.save(legacy, os.path.join(OUT, "legacy.pt"), _use_new_zipfile_serialization=False)
+
+
+def make_torch2_style(src, dst):
+    """Re-packs a torch 1.13 zip the way torch 2.x lays it out: top folder archive/, byteorder,
+    .data/serialization_id, .format_version, data entries aligned to 64 bytes with an 'FB' padding extra field."""
+    zin = zipfile.ZipFile(src)
+    top = zin.namelist()[0].split("/")[0]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        def put(name, data):
+            info = zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0))
+            header = 30 + len(name.encode())
+            pad = (64 - (out.tell() + header + 4) % 64) % 64
+            info.extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad
+            z.writestr(info, data)
+        put("archive/data.pkl", zin.read(top + "/data.pkl"))
+        put("archive/.format_version", b"1")
+        put("archive/.storage_alignment", b"64")
+        put("archive/byteorder", b"little")
+        for n in zin.namelist():
+            if "/data/" in n:
+                put("archive/data/" + n.split("/data/")[1], zin.read(n))
+        put("archive/version", b"3\n")
+        put("archive/.data/serialization_id", b"0123456789012345678901234567890123456789")
+    write(dst, out.getvalue())
 
 
 # ---------------------------------------------------------------------------------------------- numpy
@@ -287,7 +319,8 @@ def expect_numpy(name):
 
 def make_expectations(st_tensors):
     exp = {"model.safetensors": expect_safetensors("model.safetensors", st_tensors)}
-    for n in ("state_dict.pt", "nanogpt_ckpt.pt", "optimizer.pt", "lightning.ckpt", "views_dtypes.pt"):
+    for n in ("state_dict.pt", "nanogpt_ckpt.pt", "optimizer.pt", "lightning.ckpt", "views_dtypes.pt",
+              "protocol4.pt", "protocol5.pt", "torch2_style.pt"):
         exp[n] = expect_torch(n)
     exp["legacy.pt"] = expect_torch("legacy.pt", legacy=True)
     for n in ("array.npy", "fortran_v2.npy", "v3.npy", "arrays.npz"):
