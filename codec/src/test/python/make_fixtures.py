@@ -387,6 +387,9 @@ def make_badinput():
     bad["pt_bitflip_central.pt"] = flip(pt, cd + 20, 0x40)
     z64 = pt.rindex(b"PK\x06\x06")
     bad["pt_bitflip_eocd.pt"] = flip(pt, z64 + 40, 0x08)  # zip64 end record: central directory size
+    info = zipfile.ZipFile(io.BytesIO(pt)).getinfo("state_dict/data/0")
+    name_len, extra_len = struct.unpack("<HH", pt[info.header_offset + 26:info.header_offset + 30])
+    bad["pt_payload_bitflip.pt"] = flip(pt, info.header_offset + 30 + name_len + extra_len + 5)
     bad["legacy_truncated.pt"] = legacy[: len(legacy) - 30]
     bad["npz_truncated.npz"] = npz[: len(npz) - 200]
 

@@ -55,11 +55,11 @@ final class Npy {
             if (h.dtype() == null || h.dataBytes() == 0) { exact++; continue; }
             String key = draft.uniqueKey(e.name().substring(0, e.name().length() - ".npy".length()));
             draft.region(key, h.dtype(), h.shape(), h.dataOffset(), h.dataBytes());
-            draft.crcPatch(e.crcPatch());
+            draft.crcPatch(e.crcPatch(), e.crc(), e.name());
         }
         return draft.build("npz: " + zip.entries.size() + " members, " + draft.regionCount() + " regions"
                 + (deflated > 0 ? ", " + deflated + " compressed members kept exact" : "")
-                + (exact > 0 ? ", " + exact + " members of other dtypes kept exact" : ""));
+                + (exact > 0 ? ", " + exact + " members of other dtypes kept exact" : ""), src);
     }
 
     /** Parses the header of an array stored in {@code [start, end)} of the file. */
