@@ -121,6 +121,10 @@ def trained(seed=0, steps=2):
     return model, opt, sched
 
 
+class TaggedTensor(torch.Tensor):
+    """A tensor subclass: torch pickles it through torch._tensor._rebuild_from_type_v2."""
+
+
 def make_torch():
     model, opt, sched = trained()
     torch.save(model.state_dict(), os.path.join(OUT, "state_dict.pt"))
@@ -170,6 +174,11 @@ def make_torch():
     torch.save(small, os.path.join(OUT, "protocol4.pt"), pickle_protocol=4)
     torch.save(small, os.path.join(OUT, "protocol5.pt"), pickle_protocol=5)
     make_torch2_style(os.path.join(OUT, "state_dict.pt"), os.path.join(OUT, "torch2_style.pt"))
+
+    tagged = torch.arange(8, dtype=torch.float32).as_subclass(TaggedTensor)
+    tagged.tag = "kept"
+    torch.save({"tagged": tagged, "param": torch.nn.Parameter(torch.ones(2, 2)), "plain": torch.zeros(3)},
+               os.path.join(OUT, "subclass.pt"))
 
     legacy = collections.OrderedDict()
     legacy["w"] = torch.arange(12, dtype=torch.float32).reshape(3, 4) / 3
@@ -320,7 +329,7 @@ def expect_numpy(name):
 def make_expectations(st_tensors):
     exp = {"model.safetensors": expect_safetensors("model.safetensors", st_tensors)}
     for n in ("state_dict.pt", "nanogpt_ckpt.pt", "optimizer.pt", "lightning.ckpt", "views_dtypes.pt",
-              "protocol4.pt", "protocol5.pt", "torch2_style.pt"):
+              "protocol4.pt", "protocol5.pt", "torch2_style.pt", "subclass.pt"):
         exp[n] = expect_torch(n)
     exp["legacy.pt"] = expect_torch("legacy.pt", legacy=True)
     for n in ("array.npy", "fortran_v2.npy", "v3.npy", "arrays.npz"):

@@ -320,9 +320,9 @@ final class PickleMachine {
                 }
             }
             if (g.is("torch._tensor", "_rebuild_from_type_v2") && a.size() >= 3 && a.get(0) instanceof Py.Global f
+                    && f.module().equals("torch._utils") && f.name().startsWith("_rebuild_tensor")
                     && a.get(2) instanceof Py.Tuple inner) {
-                Py r = reduce(f, inner);
-                if (r instanceof Py.Tensor) return r;
+                return tensor(inner.items);
             }
         }
         return new Py.Obj(callable, args);
