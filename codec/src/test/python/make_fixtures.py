@@ -231,6 +231,26 @@ def make_numpy():
     np.savez_compressed(os.path.join(OUT, "compressed.npz"), weights=a, more=np.ones(64, dtype="<f4"))
 
 
+# ---------------------------------------------------------------------------------------------- plain pickles
+
+PICKLE_SAMPLE = collections.OrderedDict([
+    ("ints", [0, 1, -5, 255, 65536, -2 ** 31, 2 ** 40]),
+    ("big", 2 ** 70),
+    ("floats", (0.1, -2.5, 1e-08, 3.0)),
+    ("text", "héllo \u2603 \\u0041"),
+    ("flags", {"on": True, "off": False, "none": None}),
+    ("nested", {"k": [{"x": 1}, ("y", 2)]}),
+    ("blob", b"xy"),
+    (7, "int key"),
+])
+
+
+def make_pickles():
+    import pickle
+    for proto in range(6):
+        write(os.path.join(OUT, "sample_p%d.pkl" % proto), pickle.dumps(PICKLE_SAMPLE, protocol=proto))
+
+
 # ---------------------------------------------------------------------------------------------- expectations
 
 DTYPE_NAMES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16", torch.bfloat16: "BF16",
@@ -491,6 +511,7 @@ def main():
     st = make_safetensors()
     make_torch()
     make_numpy()
+    make_pickles()
     make_expectations(st)
     make_badinput()
     for d in (OUT, BAD):

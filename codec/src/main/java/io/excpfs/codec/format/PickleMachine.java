@@ -160,7 +160,7 @@ final class PickleMachine {
                 case 'U', 'C' -> { int n = u8(); need(n); pos += n; push(new Py.Bytes(n)); }
                 case 'B', 'T' -> { long n = le(4); need(n); pos += (int) n; push(new Py.Bytes(n)); }
                 case 0x8e, 0x96 -> { long n = le(8); need(n); pos += (int) n; push(new Py.Bytes(n)); }
-                case 'V' -> push(new Py.Str(line()));
+                case 'V' -> push(new Py.Str(rawUnicodeEscape(line())));
                 case 'X' -> push(new Py.Str(utf8(le(4))));
                 case 0x8c -> push(new Py.Str(utf8(u8())));
                 case 0x8d -> push(new Py.Str(utf8(le(8))));
@@ -265,6 +265,29 @@ final class PickleMachine {
         } catch (NumberFormatException e) {
             throw bad("bad integer text");
         }
+    }
+
+    /** Python's raw-unicode-escape: latin-1 text with backslash-u and backslash-U escapes. */
+    static String rawUnicodeEscape(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            int digits = c == '\\' && i + 1 < s.length() ? (s.charAt(i + 1) == 'u' ? 4 : s.charAt(i + 1) == 'U' ? 8 : 0) : 0;
+            if (digits > 0 && i + 2 + digits <= s.length()) {
+                try {
+                    int cp = Integer.parseInt(s.substring(i + 2, i + 2 + digits), 16);
+                    if (Character.isValidCodePoint(cp)) {
+                        b.appendCodePoint(cp);
+                        i += 1 + digits;
+                        continue;
+                    }
+                } catch (NumberFormatException e) {
+                    // not an escape: keep the backslash as text
+                }
+            }
+            b.append(c);
+        }
+        return b.toString();
     }
 
     private static String stripL(String s) { return s.endsWith("L") ? s.substring(0, s.length() - 1) : s; }
