@@ -321,7 +321,8 @@ def expect_torch(name, legacy=False):
         d = DTYPE_NAMES[t.dtype]
         regions.append({"key": path, "dtype": d, "shape": logical_shape(views[ident], numel), "role": role(path, d, numel),
                         "sha256": hashlib.sha256(storage_bytes(t)).hexdigest()})
-    return {"format": "TORCH_LEGACY" if legacy else "TORCH_ZIP", "regions": regions, "aliases": aliases}
+    return {"format": "TORCH_LEGACY" if legacy else "TORCH_ZIP", "regions": regions, "aliases": aliases,
+            "order": [p for p, _ in uses]}
 
 
 def expect_safetensors(name, tensors):
@@ -331,7 +332,7 @@ def expect_safetensors(name, tensors):
         d = ST_DTYPES[t.dtype]
         regions.append({"key": k, "dtype": d, "shape": list(t.shape), "role": role(k, d, t.numel()),
                         "sha256": hashlib.sha256(tensor_bytes(t)).hexdigest()})
-    return {"format": "SAFETENSORS", "regions": regions, "aliases": {}}
+    return {"format": "SAFETENSORS", "regions": regions, "aliases": {}, "order": sorted(tensors)}
 
 
 def expect_numpy(name):
@@ -343,7 +344,8 @@ def expect_numpy(name):
         raw = a.tobytes(order="F" if (a.flags.f_contiguous and not a.flags.c_contiguous) else "C")
         regions.append({"key": k, "dtype": d, "shape": list(a.shape), "role": role(k, d, a.size),
                         "sha256": hashlib.sha256(raw).hexdigest()})
-    return {"format": "NPY" if name.endswith(".npy") else "NPZ", "regions": regions, "aliases": {}}
+    return {"format": "NPY" if name.endswith(".npy") else "NPZ", "regions": regions, "aliases": {},
+            "order": list(members)}
 
 
 def make_expectations(st_tensors):

@@ -65,6 +65,33 @@ final class LayoutDraft {
 
     void metadata(Map<String, String> m) { metadata.putAll(m); }
 
+    /** Metadata key holding every tensor key path in the order of the file's object tree (see {@link #tensorOrder}). */
+    static final String TENSOR_ORDER = "#tensor_order";
+    static final int MAX_TENSOR_ORDER_CHARS = 16 << 20;
+
+    /**
+     * Records the key paths of all tensors in object order (pickle order = state_dict order for torch, header order
+     * for safetensors, member order for npz) as a JSON array of strings under {@link #TENSOR_ORDER}. Regions are
+     * sorted by offset, which is not object order: torch.save writes storage entries sorted by key as text
+     * ({@code data/0, data/1, data/10, ...}). Omitted when larger than {@link #MAX_TENSOR_ORDER_CHARS}.
+     */
+    void tensorOrder(List<String> keyPaths) {
+        StringBuilder b = new StringBuilder("[");
+        for (String k : keyPaths) {
+            if (b.length() > 1) b.append(", ");
+            b.append('"');
+            for (int i = 0; i < k.length(); i++) {
+                char c = k.charAt(i);
+                if (c == '"' || c == '\\') b.append('\\').append(c);
+                else if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+                else b.append(c);
+            }
+            b.append('"');
+            if (b.length() > MAX_TENSOR_ORDER_CHARS) return;
+        }
+        metadata.put(TENSOR_ORDER, b.append(']').toString());
+    }
+
     int regionCount() { return regions.size(); }
 
     Layout build(String note, ByteSource src) throws MalformedCheckpoint, IOException {

@@ -92,6 +92,7 @@ final class Safetensors {
             draft.region(draft.uniqueKey(t.name()), t.dtype(), t.shape(), dataStart + t.begin(), t.end() - t.begin());
         }
         draft.metadata(metadata);
+        draft.tensorOrder(tensors.stream().map(Tensor::name).toList());
         return draft.build("safetensors: " + tensors.size() + " tensors, " + draft.regionCount() + " regions, header " + n + " bytes");
     }
 

@@ -69,6 +69,7 @@ final class TorchZip {
             for (int i = 1; i < s.getValue().size(); i++) draft.alias(s.getValue().get(i).path(), key);
         }
         draft.metadata(walk.metadata);
+        draft.tensorOrder(walk.tensors.stream().map(ObjectWalk.TensorUse::path).toList());
         String note = "torch zip '" + prefix + "': " + walk.tensors.size() + " tensors in " + byStorage.size() + " storages, "
                 + draft.regionCount() + " regions" + (compressed > 0 ? ", " + compressed + " compressed storages kept exact" : "")
                 + (kept > 0 ? ", " + kept + " empty or exotic storages kept exact" : "");

@@ -31,6 +31,9 @@
  * field (when present). The parser checks each such entry's CRC-32 against its data: an entry that already fails
  * is corrupt and the whole file is opaque, so that a corrupt file comes back exactly (a patch would "repair" it).
  *
+ * <p>Metadata {@code #tensor_order}: every tensor key path in object order, as a JSON array of strings (regions
+ * are sorted by offset, and torch writes storages sorted by key as text, so offset order is not state_dict order).
+ *
  * <h2>Pickle</h2>
  * {@link io.excpfs.codec.format.PickleMachine} runs protocols 0..5 without executing anything: globals are
  * symbols; only {@code collections.OrderedDict}, {@code torch._utils._rebuild_tensor[_v2|_v3]},

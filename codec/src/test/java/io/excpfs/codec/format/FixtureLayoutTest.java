@@ -61,6 +61,12 @@ class FixtureLayoutTest {
         }
         assertEquals(aliases, layout.aliases());
 
+        java.util.List<String> order = new java.util.ArrayList<>();
+        exp.get("order").forEach(n -> order.add(n.asText()));
+        java.util.List<String> got = new java.util.ArrayList<>();
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(layout.metadata().get("#tensor_order")).forEach(n -> got.add(n.asText()));
+        assertEquals(order, got, "tensor key paths in object order");
+
         Reconstruction exact = Reconstruction.exact(layout, io.excpfs.codec.ByteSource.of(file));
         assertArrayEquals(file, exact.toByteArray(), "exact reconstruction differs from the file");
     }
