@@ -14,7 +14,8 @@ import java.util.Map;
  * opcode stream into inert {@link Py} values: globals stay symbols, and only the reductions torch.save relies on are
  * understood ({@code collections.OrderedDict}, {@code torch._utils._rebuild_tensor_v2} and relatives,
  * {@code _rebuild_parameter}, and persistent ids of torch storages). Every size read from the stream is checked
- * against the bytes that remain, and the number of values built is bounded.
+ * against the bytes that remain, and the number of values pushed, marks and memo stores is bounded together
+ * ({@link #MAX_VALUES}, a few hundred MB of heap at worst).
  */
 final class PickleMachine {
     /** Thrown when the stream ends before STOP; the caller may retry with more bytes. */
@@ -98,10 +99,20 @@ final class PickleMachine {
         return new String(buf, start, pos - start - 1, StandardCharsets.ISO_8859_1);
     }
 
+    /** Every push, MARK and memo store counts: this bounds the stack, the memo and what they hold. */
+    private void count() throws MalformedCheckpoint {
+        if (++values > MAX_VALUES) throw bad("more than " + MAX_VALUES + " values, marks and memo entries");
+    }
+
     private Py push(Py v) throws MalformedCheckpoint {
-        if (++values > MAX_VALUES) throw bad("more than " + MAX_VALUES + " values");
+        count();
         stack.add(v);
         return v;
+    }
+
+    private void memoPut(long index) throws MalformedCheckpoint {
+        count();
+        memo.put(index, top());
     }
 
     private Py pop() throws MalformedCheckpoint {
@@ -136,7 +147,7 @@ final class PickleMachine {
                     if (!stack.isEmpty() || !marks.isEmpty()) throw bad("values left on the stack at STOP");
                     return v;
                 }
-                case '(' -> marks.add(stack.size());
+                case '(' -> { count(); marks.add(stack.size()); }
                 case '0' -> pop();
                 case '1' -> popMark();
                 case '2' -> push(top());
@@ -211,10 +222,10 @@ final class PickleMachine {
                     push(new Py.Obj(items.get(0), new Py.Tuple(new ArrayList<>(items.subList(1, items.size())))));
                 }
                 case 'b' -> { Py state = pop(); if (top() instanceof Py.Obj o) o.state = state; }
-                case 'p' -> memo.put(parseLong(line()), top());
-                case 'q' -> memo.put((long) u8(), top());
-                case 'r' -> memo.put(le(4), top());
-                case 0x94 -> memo.put((long) memo.size(), top());
+                case 'p' -> memoPut(parseLong(line()));
+                case 'q' -> memoPut(u8());
+                case 'r' -> memoPut(le(4));
+                case 0x94 -> memoPut(memo.size());
                 case 'g' -> push(memoGet(parseLong(line())));
                 case 'h' -> push(memoGet(u8()));
                 case 'j' -> push(memoGet(le(4)));
