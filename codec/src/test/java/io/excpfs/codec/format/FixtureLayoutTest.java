@@ -11,7 +11,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -55,8 +54,7 @@ class FixtureLayoutTest {
             assertEquals(e.get("sha256").asText(), Fixtures.sha256(payload), key + " payload");
         }
         Map<String, String> aliases = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = exp.get("aliases").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> a = it.next();
+        for (Map.Entry<String, JsonNode> a : exp.get("aliases").properties()) {
             aliases.put(a.getKey(), a.getValue().asText());
         }
         assertEquals(aliases, layout.aliases());
