@@ -99,8 +99,14 @@ final class LayoutDraft {
         return build(note);
     }
 
+    /**
+     * Checks every patched entry's CRC-32. A mismatch makes the file opaque (corrupt), except a stored CRC of 0,
+     * which is how torch >= 2.5 writes entries when {@code compute_crc32} is off: that entry gets no patch, so the
+     * zero stays as it was.
+     */
     private void verifyCrcs(ByteSource src) throws MalformedCheckpoint, IOException {
         byte[] buf = new byte[1 << 20];
+        List<CrcPatch> kept = new ArrayList<>();
         for (int i = 0; i < crcPatches.size(); i++) {
             CrcPatch p = crcPatches.get(i);
             CRC32 crc = new CRC32();
@@ -110,10 +116,14 @@ final class LayoutDraft {
                 crc.update(buf, 0, n);
                 pos += n;
             }
-            if (crc.getValue() != crcs.get(i)) {
+            if (crc.getValue() == crcs.get(i)) {
+                kept.add(p);
+            } else if (crcs.get(i) != 0) {
                 throw MalformedCheckpoint.at(p.dataOffset(), "zip: entry " + crcEntries.get(i) + " fails its CRC-32 check (corrupt)");
             }
         }
+        crcPatches.clear();
+        crcPatches.addAll(kept);
     }
 
     Layout build(String note) throws MalformedCheckpoint {

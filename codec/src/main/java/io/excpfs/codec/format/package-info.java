@@ -30,6 +30,7 @@
  * field, its local-header CRC field (when that holds the CRC, i.e. no data descriptor) and its data-descriptor CRC
  * field (when present). The parser checks each such entry's CRC-32 against its data: an entry that already fails
  * is corrupt and the whole file is opaque, so that a corrupt file comes back exactly (a patch would "repair" it).
+ * A stored CRC of 0 over non-zero data (torch >= 2.5 with {@code compute_crc32} off) gets no patch and stays 0.
  *
  * <p>Metadata {@code #tensor_order}: every tensor key path in object order, as a JSON array of strings (regions
  * are sorted by offset, and torch writes storages sorted by key as text, so offset order is not state_dict order).

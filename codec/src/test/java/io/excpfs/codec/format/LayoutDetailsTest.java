@@ -10,6 +10,7 @@ import io.excpfs.codec.TensorRegion;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.zip.CRC32;
 
@@ -113,6 +114,19 @@ class LayoutDetailsTest {
                 for (long f : p.fieldOffsets()) assertEquals(crc.getValue(), ZipArchive.u32(file, (int) f), name + " CRC field at " + f);
             }
         }
+    }
+
+    @Test
+    void zeroCrcFieldsAsWrittenWithComputeCrc32OffStayZero() throws IOException {
+        byte[] file = Fixtures.format("state_dict.pt");
+        Layout l = Formats.parse(ByteSource.of(file));
+        byte[] zeroed = file.clone();
+        for (CrcPatch p : l.crcPatches()) for (long f : p.fieldOffsets()) Arrays.fill(zeroed, (int) f, (int) f + 4, (byte) 0);
+        Layout z = Formats.parse(ByteSource.of(zeroed));
+        assertEquals(Format.TORCH_ZIP, z.format(), z.note());
+        assertEquals(l.regions(), z.regions());
+        assertTrue(z.crcPatches().isEmpty(), "no patch for entries whose CRC field is 0");
+        assertArrayEquals(zeroed, io.excpfs.codec.Reconstruction.exact(z, ByteSource.of(zeroed)).toByteArray());
     }
 
     @Test
