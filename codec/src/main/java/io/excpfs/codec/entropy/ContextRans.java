@@ -115,11 +115,13 @@ public final class ContextRans {
         int nc = counts.length;
         int[][] freq = new int[nc][];
         int[][] cum = new int[nc][];
+        long[][] rcp = new long[nc][alphabet];
         for (int c = 0; c < nc; c++) {
             freq[c] = normalise(counts[c]);
             writeTable(out, freq[c]);
             cum[c] = new int[alphabet];
             for (int k = 1; k < alphabet; k++) cum[c][k] = cum[c][k - 1] + freq[c][k - 1];
+            for (int k = 0; k < alphabet; k++) if (freq[c][k] > 0) rcp[c][k] = Long.divideUnsigned(-1L >>> 2, freq[c][k]) + 1;
         }
         byte[] buf = new byte[Math.max(64, n / 2 + 64)];
         int pos = buf.length;
@@ -139,7 +141,9 @@ public final class ContextRans {
                 buf[--pos] = (byte) x;
                 x >>>= 8;
             }
-            x = ((x / f) << PROB_BITS) + (x % f) + cum[c][sym];
+            // q = x / f exactly: rcp = ceil(2^62 / f) and x < 2^31 leave an error below 2^-31 < 1/f
+            int q = (int) Math.multiplyHigh((long) x << 2, rcp[c][sym]);
+            x = (q << PROB_BITS) + (x - q * f) + cum[c][sym];
         }
         out.varint(buf.length - pos + 4L);
         out.u32(x);
@@ -156,7 +160,6 @@ public final class ContextRans {
         int nc = contexts(model);
         int[][] freq = new int[nc][];
         int[][] cum = new int[nc][];
-        byte[][] slotSymbol = new byte[nc][];
         for (int c = 0; c < nc; c++) {
             freq[c] = readTable(in, alphabet);
             cum[c] = new int[alphabet];
@@ -169,24 +172,32 @@ public final class ContextRans {
         byte[] b = in.array();
         int x = (b[start] & 0xFF) | (b[start + 1] & 0xFF) << 8 | (b[start + 2] & 0xFF) << 16 | (b[start + 3] & 0xFF) << 24;
         int p = start + 4;
+        // per context and slot: the symbol, and (freq << 16 | slot - cum) for the state update
+        byte[] symbolOf = new byte[nc * TOTAL];
+        int[] step = new int[nc * TOTAL];
+        boolean[] used = new boolean[nc];
         for (int c = 0; c < nc; c++) {
             if (!used(freq[c])) continue;
-            byte[] t = new byte[TOTAL];
-            for (int k = 0; k < alphabet; k++) Arrays.fill(t, cum[c][k], cum[c][k] + freq[c][k], (byte) k);
-            slotSymbol[c] = t;
+            used[c] = true;
+            for (int k = 0; k < alphabet; k++) {
+                int from = c * TOTAL + cum[c][k], f = freq[c][k];
+                Arrays.fill(symbolOf, from, from + f, (byte) k);
+                for (int j = 0; j < f; j++) step[from + j] = f << 16 | j;
+            }
         }
+        boolean order0 = model == Model.ORDER0;
+        if (order0 && !used[0] && n > 0) throw in.corrupt("entropy model has no symbols", start);
         for (int i = 0; i < n; i++) {
-            int c = model == Model.ORDER0 ? 0 : context(dst, i, row);
-            byte[] t = slotSymbol[c];
-            if (t == null || x < LOW || x < 0) throw in.corrupt("entropy stream inconsistent at symbol " + i, start);
-            int slot = x & MASK;
-            int sym = t[slot] & 0xFF;
-            x = freq[c][sym] * (x >>> PROB_BITS) + slot - cum[c][sym];
+            int c = order0 ? 0 : context(dst, i, row);
+            if (!used[c]) throw in.corrupt("entropy stream uses an empty context at symbol " + i, start);
+            int slot = c * TOTAL + (x & MASK);
+            int st = step[slot];
+            x = (st >>> 16) * (x >>> PROB_BITS) + (st & 0xFFFF);
             while (x < LOW) {
                 if (p >= end) throw in.corrupt("entropy stream exhausted at symbol " + i, start);
                 x = (x << 8) | (b[p++] & 0xFF);
             }
-            dst[i] = (byte) sym;
+            dst[i] = symbolOf[slot];
         }
         if (p != end || x != LOW) throw in.corrupt("entropy stream did not end where expected", start);
     }

@@ -10,7 +10,7 @@ import java.util.Arrays;
  */
 public final class KMeansQuantizer {
     /** Sample size of the fit. */
-    public static final int SAMPLE = 1 << 16;
+    public static final int SAMPLE = 1 << 14;
     private static final int ITERATIONS = 40;
 
     private KMeansQuantizer() {}
@@ -23,9 +23,11 @@ public final class KMeansQuantizer {
         float[] centres = new float[k];
         if (count == 0) return centres;
         int m = Math.min(count, SAMPLE);
+        float[] sorted = new float[m];
+        for (int i = 0; i < m; i++) sorted[i] = values[(int) ((long) i * count / m)];
+        Arrays.sort(sorted);
         double[] s = new double[m];
-        for (int i = 0; i < m; i++) s[i] = values[(int) ((long) i * count / m)];
-        Arrays.sort(s);
+        for (int i = 0; i < m; i++) s[i] = sorted[i];
         double[] prefix = new double[m + 1];
         for (int i = 0; i < m; i++) prefix[i + 1] = prefix[i] + s[i];
         double[] c = new double[k];
