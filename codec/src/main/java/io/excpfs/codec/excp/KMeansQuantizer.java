@@ -61,20 +61,23 @@ public final class KMeansQuantizer {
         return lo;
     }
 
-    /** Midpoints between consecutive ascending centres, for {@link #assign}. */
+    /**
+     * Midpoints between consecutive ascending centres, for {@link #assign}, padded with +Inf to a power of two
+     * minus one entries so the search is branch-free.
+     */
     public static float[] midpoints(float[] centres) {
-        float[] mids = new float[Math.max(0, centres.length - 1)];
-        for (int j = 0; j < mids.length; j++) mids[j] = (float) (((double) centres[j] + centres[j + 1]) / 2);
+        int real = Math.max(0, centres.length - 1);
+        int padded = Integer.highestOneBit(real) * 2 - 1;
+        float[] mids = new float[Math.max(padded, real)];
+        java.util.Arrays.fill(mids, Float.POSITIVE_INFINITY);
+        for (int j = 0; j < real; j++) mids[j] = (float) (((double) centres[j] + centres[j + 1]) / 2);
         return mids;
     }
 
     /** Index (0-based) of the nearest centre: the number of midpoints strictly below {@code x}. */
     public static int assign(float x, float[] mids) {
-        int lo = 0, hi = mids.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (mids[mid] < x) lo = mid + 1; else hi = mid;
-        }
-        return lo;
+        int idx = 0;
+        for (int step = (mids.length + 1) >>> 1; step > 0; step >>>= 1) idx += mids[idx + step - 1] < x ? step : 0;
+        return idx;
     }
 }
