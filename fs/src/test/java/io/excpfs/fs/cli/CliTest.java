@@ -105,6 +105,22 @@ class CliTest {
         assertTrue(text.out().contains("/checkpoint-500/model.bin"), text.out());
     }
 
+    @Test void statsAndVerifyWorkWhileTheStoreIsOpenForWriting() throws Exception {
+        Path store = tmp.resolve("store");
+        try (var s = io.excpfs.fs.store.Store.open(store, io.excpfs.fs.store.StoreOptions.defaults())) {
+            s.createFile("/x.bin", 0644, 0, 0);
+            s.seal("/x.bin", s.stage(new java.io.ByteArrayInputStream(random(5000, 1))));
+            assertTrue(Files.exists(store.resolve("excpfs.db-wal")));
+            Run st = run("stats", store.toString(), "--json");
+            assertEquals(0, st.code(), st.err());
+            assertEquals(5000, new ObjectMapper().readTree(st.out()).get("raw_bytes").asLong());
+            assertEquals(0, run("verify", store.toString()).code());
+            Run imp = run("import", runDir().toString(), store.toString());
+            assertEquals(ExitCode.STORE, imp.code(), "a second writer is refused");
+            assertTrue(imp.err().contains("open for writing"), imp.err());
+        }
+    }
+
     @Test void verifyNamesAFlippedBit() throws Exception {
         Path store = tmp.resolve("store");
         Files.createDirectories(tmp.resolve("r"));
