@@ -530,6 +530,17 @@ public final class Store implements AutoCloseable {
         return db.read(() -> db.versionsOf(pathOrLineage));
     }
 
+    /** The current version of a regular file, or null while it has none (created, not yet sealed). */
+    public VersionInfo current(String path) throws FsException {
+        return db.read(() -> {
+            long ino = db.resolve(path);
+            Attr a = db.attr(ino);
+            if (a.isDir()) throw new FsException(Errno.EISDIR, path);
+            long v = db.currentVersion(ino);
+            return v == 0 ? null : db.version(v);
+        });
+    }
+
     /** Every stored version, in seal order. */
     public List<VersionInfo> versions() throws FsException {
         return db.read(db::allVersions);
