@@ -124,7 +124,6 @@ public final class MountCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         shutdown.run();
-        err.println("excpfs: unmounted " + mount.mountPoint());
         return 0;
     }
 
@@ -144,6 +143,7 @@ public final class MountCommand implements Callable<Integer> {
             done = true;
             mount.close();
             fs.close();
+            System.err.println("excpfs: unmounted " + mount.mountPoint() + ", store closed");
         }
     }
 

@@ -28,9 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ul>
  * <li>Writes go to a staging file ({@link Draft}) shared by every handle of the inode; a handle opened for writing
- *     without O_TRUNC starts from the current content. The last {@code close(2)} ({@link #flush} of the only
- *     handle, so close returns the outcome), the last {@link #release}, or {@link #fsync} seals the changes into a
- *     new HOT version; nothing is sealed when nothing changed.</li>
+ *     without O_TRUNC starts from the current content. The last {@code close(2)} after writes ({@link #flush} of
+ *     the only handle, so close returns the outcome), the last {@link #release}, or {@link #fsync} seals the
+ *     changes into a new HOT version; nothing is sealed when nothing changed.</li>
  * <li>A read-only handle opened while no writer is open pins the current version and keeps reading it, whatever
  *     happens to the path afterwards.</li>
  * <li>{@code /.excp} (hidden from the root listing) is a read-only control tree: {@code /.excp/history/<path>@<id>}
@@ -353,6 +353,11 @@ public final class StoreFileSystem implements FileSystemOps {
         if (handle(fh) instanceof DraftHandle d) seal(d.draft());
     }
 
+    /**
+     * A close(2): when this is the only handle and bytes were written, seals now, so close returns the outcome and
+     * the data survives a daemon crash from then on. A bare truncation (shell {@code >} redirections open, dup and
+     * close before writing) waits for the release, so it does not become a version of its own.
+     */
     @Override
     public void flush(long fh) throws FsException {
         if (!(handle(fh) instanceof DraftHandle d)) return;
@@ -360,7 +365,7 @@ public final class StoreFileSystem implements FileSystemOps {
         synchronized (drafts) {
             only = d.draft().refs == 1;
         }
-        if (only) seal(d.draft());
+        if (only && d.draft().hasWrites()) seal(d.draft());
     }
 
     @Override

@@ -201,6 +201,23 @@ class StoreFileSystemTest {
     }
 
     @Test
+    void aBareTruncationIsSealedAtReleaseNotAtTheFirstClose() throws FsException {
+        save(fs, "/f", random(100, 1));
+        long fh = fs.open("/f", O_WRONLY | O_TRUNC);
+        fs.flush(fh);
+        assertEquals(1, fs.store().versions().size(), "the shell's dup2+close before writing seals nothing");
+        fs.write(fh, 0, random(7, 2), 7);
+        fs.flush(fh);
+        assertEquals(2, fs.store().versions().size(), "close after writes seals");
+        fs.release(fh);
+        long t = fs.open("/f", O_WRONLY | O_TRUNC);
+        fs.flush(t);
+        fs.release(t);
+        assertEquals(0, fs.getattr("/f").size());
+        assertEquals(3, fs.store().versions().size(), "the truncation alone is sealed at release");
+    }
+
+    @Test
     void fsyncSealsAVersionBeforeClose() throws FsException {
         long fh = fs.create("/ckpt.pt", 0644, O_WRONLY | O_CREAT | O_TRUNC);
         fs.write(fh, 0, random(5000, 1), 5000);
