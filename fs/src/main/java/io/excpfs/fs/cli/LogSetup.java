@@ -2,9 +2,7 @@ package io.excpfs.fs.cli;
 
 import picocli.CommandLine.Option;
 
-import java.io.PrintStream;
 import java.util.Locale;
-import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -18,8 +16,8 @@ import java.util.logging.Logger;
 public final class LogSetup {
     private static final boolean JOURNAL = System.getenv("JOURNAL_STREAM") != null;
 
-    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "warn",
-            description = "error, warn, info or debug (default: ${DEFAULT-VALUE}); logs go to stderr, one line per event")
+    @Option(names = "--log-level", paramLabel = "LEVEL",
+            description = "error, warn, info or debug (default: warn); logs go to stderr, one line per event")
     void level(String name) {
         configure(parse(name));
     }
@@ -39,10 +37,16 @@ public final class LogSetup {
     public static void configure(Level level) {
         Logger root = Logger.getLogger("");
         for (Handler h : root.getHandlers()) root.removeHandler(h);
-        Handler h = new ConsoleHandler() {
-            {
-                setOutputStream(new PrintStream(System.err, true));
+        Handler h = new Handler() {
+            @Override public void publish(LogRecord r) {
+                if (!isLoggable(r)) return;
+                System.err.print(getFormatter().format(r));
+                System.err.flush();
             }
+
+            @Override public void flush() { System.err.flush(); }
+
+            @Override public void close() { }
         };
         h.setLevel(level);
         h.setFormatter(new OneLine());
