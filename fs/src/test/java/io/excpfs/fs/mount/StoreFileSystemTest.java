@@ -123,6 +123,9 @@ class StoreFileSystemTest {
         assertEquals(List.of(entry), fs.readdir("/.excp/history"));
         assertEquals(v1.length, fs.getattr("/.excp/history/" + entry).size());
         assertArrayEquals(v1, readAll(fs, "/.excp/history/" + entry));
+        assertEquals(firstVersion, new String(fs.getxattr("/.excp/history/" + entry, "user.excp.version"),
+                StandardCharsets.UTF_8));
+        assertEquals(StoreFileSystem.VIRTUAL_XATTRS, fs.listxattr("/.excp/history/" + entry));
         assertEquals(Errno.EROFS, errno(() -> fs.open("/.excp/history/" + entry, O_WRONLY)));
         assertEquals(Errno.EROFS, errno(() -> fs.unlink("/.excp/history/" + entry)));
         assertFalse(fs.readdir("/").contains(".excp"), "the control tree is hidden from the root listing");
