@@ -14,6 +14,7 @@ import picocli.CommandLine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -113,6 +114,23 @@ class MountCommandTest {
         MountFixture.ok(tmp, "fusermount", "-u", mnt.toString());
         awaitExit(d2);
         assertFalse(FuseMount.isFuseMount(mnt.toRealPath()));
+    }
+
+    @Test
+    void readOnlyMountServesTheStoreAndRefusesWrites() throws Exception {
+        assertEquals(0, mount());
+        Files.write(mnt.resolve("ckpt.pt"), random(1000, 1));
+        ProcessHandle d = daemon().orElseThrow();
+        MountFixture.ok(tmp, "fusermount", "-u", mnt.toString());
+        awaitExit(d);
+
+        assertEquals(0, mount("-o", "ro"));
+        assertArrayEquals(random(1000, 1), Files.readAllBytes(mnt.resolve("ckpt.pt")));
+        FileSystemException e = assertThrows(FileSystemException.class, () -> Files.write(mnt.resolve("x"), new byte[1]));
+        assertEquals("Read-only file system", e.getReason());
+        ProcessHandle d2 = daemon().orElseThrow();
+        MountFixture.ok(tmp, "fusermount", "-u", mnt.toString());
+        awaitExit(d2);
     }
 
     @Test
