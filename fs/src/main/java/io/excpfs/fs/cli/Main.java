@@ -24,6 +24,7 @@ import java.nio.file.Path;
                 VerifyCommand.class,
                 MountCommand.class,
                 FlushCommand.class,
+                InstallCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,11 +1,8 @@
 package io.excpfs.fs.store;
 
-import io.excpfs.codec.CheckpointCodec;
 import io.excpfs.codec.EncodedFile;
-import io.excpfs.codec.Formats;
 import io.excpfs.codec.Kind;
 import io.excpfs.codec.Layout;
-import io.excpfs.codec.Pairer;
 import io.excpfs.codec.Pairing;
 import io.excpfs.codec.Reconstruction;
 import io.excpfs.codec.SetMember;
@@ -82,12 +79,20 @@ final class Demotion {
         }
     }
 
-    /** Returns once no encode is running and a planning round finds nothing more to start. */
+    /**
+     * Returns once a planning round finds nothing to start while no encode is running (encodes start only on the
+     * planner thread, so nothing can be left pending).
+     */
     void drain() throws IOException {
         while (true) {
             int started;
             try {
-                started = planner.submit(this::pumpSafely).get();
+                started = planner.submit(() -> {
+                    int n = pumpSafely();
+                    synchronized (monitor) {
+                        return n + inFlight;
+                    }
+                }).get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while flushing", e);
@@ -268,15 +273,15 @@ final class Demotion {
             for (Member m : job) {
                 HotSource src = store.openHot(m.object());
                 sources.add(src);
-                Layout layout = Formats.parse(src);
+                Layout layout = store.codec().parse(src);
                 Reconstruction base = m.baseId() == 0 ? null : store.reconstruct(m.baseId());
                 String path = m.version().path();
                 String name = path.substring(path.lastIndexOf('/') + 1);
                 if (!names.add(name)) name = path;
                 members.add(new SetMember(name, src, layout, base));
             }
-            Pairing pairing = Pairer.pair(members);
-            List<EncodedFile> encoded = CheckpointCodec.encodeSet(members, pairing, options.codecParams());
+            Pairing pairing = store.codec().pair(members);
+            List<EncodedFile> encoded = store.codec().encodeSet(members, pairing, options.codecParams());
             if (encoded.size() != members.size()) throw new IllegalStateException("codec returned " + encoded.size() + " objects for " + members.size() + " files");
             List<String> ids = new ArrayList<>();
             List<Integer> crcs = new ArrayList<>();

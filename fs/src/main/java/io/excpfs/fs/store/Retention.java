@@ -17,7 +17,8 @@ import java.util.Set;
  * <ul>
  *   <li>live versions are kept; of the history versions the newest {@code keep_last} are kept (all when 0), and
  *       those whose step is a multiple of {@code keep_every}; a pinned (open) version is kept;</li>
- *   <li>a version not kept but the base (directly or through a chain) of a kept one is hidden, never removed;</li>
+ *   <li>a version not kept but the base (directly or through a chain) of a kept one, or the base the next
+ *       demotion of its lineage will be encoded against, is hidden, never removed;</li>
  *   <li>kept HOT versions with at least {@code hot} newer versions in their lineage are demoted, in order; a
  *       demotion starts a new seed when the chain it would extend already holds {@code seed_every} residuals.</li>
  * </ul>
@@ -73,6 +74,27 @@ final class Retention {
                 f = byId.get(f.base());
             }
         }
+        for (List<Facts> lineage : byLineage.values()) {
+            int newerKept = 0;
+            int first = -1;
+            for (int i = lineage.size() - 1; i >= 0; i--) {
+                Facts f = lineage.get(i);
+                if (!keepReason.containsKey(f.id())) continue;
+                if (f.state() == VersionState.HOT && newerKept >= options.hot()) first = i;
+                newerKept++;
+            }
+            if (first < 0) continue;
+            Facts base = null;
+            for (int j = first - 1; j >= 0 && base == null; j--) {
+                if (lineage.get(j).state() == VersionState.COLD) base = lineage.get(j);
+            }
+            if (base == null || (options.seedEvery() > 0 && base.depth() + 1 > options.seedEvery())) continue;
+            long pending = lineage.get(first).id();
+            Set<Long> seen = new HashSet<>();
+            for (Facts f = base; f != null && seen.add(f.id()); f = f.base() == 0 ? null : byId.get(f.base())) {
+                if (!keepReason.containsKey(f.id())) neededBy.putIfAbsent(f.id(), pending);
+            }
+        }
         List<Decision> out = new ArrayList<>();
         for (List<Facts> lineage : byLineage.values()) {
             int[] newer = new int[lineage.size()];
@@ -88,7 +110,8 @@ final class Retention {
                 if (why == null) {
                     Long by = neededBy.get(f.id());
                     if (by != null) {
-                        out.add(new Decision(f.id(), Action.HIDE, false, "base of kept version " + by));
+                        out.add(new Decision(f.id(), Action.HIDE, false, "base of kept version " + by
+                                + (byId.get(by).state() == VersionState.HOT ? " (pending demotion)" : "")));
                         chainDepth = f.state() == VersionState.COLD ? f.depth() : -1;
                     } else {
                         out.add(new Decision(f.id(), Action.REMOVE, false,

@@ -1,7 +1,6 @@
 package io.excpfs.fs.store;
 
 import io.excpfs.codec.ByteSource;
-import io.excpfs.codec.CheckpointCodec;
 import io.excpfs.codec.CorruptObjectException;
 import io.excpfs.codec.Reconstruction;
 import io.excpfs.fs.ops.Attr;
@@ -55,11 +54,14 @@ public final class Store implements AutoCloseable {
     private final FileLock lock;
     private final RecentBases bases;
     private final Demotion demotion;
+    private final Codec codec;
     private final Map<Long, Integer> pins = new HashMap<>();
     private final SecureRandom random = new SecureRandom();
     private volatile boolean closed;
 
-    private Store(Path dir, StoreOptions options, boolean readOnly, Metadata db, FileChannel lockChannel, FileLock lock) {
+    private Store(Path dir, StoreOptions options, boolean readOnly, Metadata db, FileChannel lockChannel, FileLock lock,
+                  Codec codec) {
+        this.codec = codec;
         this.dir = dir;
         this.options = options;
         this.readOnly = readOnly;
@@ -79,6 +81,10 @@ public final class Store implements AutoCloseable {
      * @throws IOException when another process has the store open for writing
      */
     public static Store open(Path dir, StoreOptions options) throws IOException {
+        return open(dir, options, Codec.checkpointCodec());
+    }
+
+    static Store open(Path dir, StoreOptions options, Codec codec) throws IOException {
         Path d = dir.toAbsolutePath().normalize();
         if (!Files.exists(d)) {
             Files.createDirectories(d);
@@ -116,7 +122,7 @@ public final class Store implements AutoCloseable {
             lc.close();
             throw e;
         }
-        Store s = new Store(d, options, false, md, lc, fl);
+        Store s = new Store(d, options, false, md, lc, fl, codec);
         try {
             s.recover();
         } catch (IOException | RuntimeException e) {
@@ -132,9 +138,13 @@ public final class Store implements AutoCloseable {
      * honoured). Every mutating call fails with EROFS.
      */
     public static Store openReadOnly(Path dir) throws IOException {
+        return openReadOnly(dir, Codec.checkpointCodec());
+    }
+
+    static Store openReadOnly(Path dir, Codec codec) throws IOException {
         Path d = dir.toAbsolutePath().normalize();
         if (!Files.exists(d.resolve(Metadata.DB_FILE))) throw new StoreFormatException(d + " is not an excpfs store (no " + Metadata.DB_FILE + ")");
-        return new Store(d, StoreOptions.defaults(), true, Metadata.open(d.resolve(Metadata.DB_FILE), true), null, null);
+        return new Store(d, StoreOptions.defaults(), true, Metadata.open(d.resolve(Metadata.DB_FILE), true), null, null, codec);
     }
 
     private static boolean isEmptyDir(Path d) throws IOException {
@@ -150,6 +160,8 @@ public final class Store implements AutoCloseable {
     public boolean readOnly() { return readOnly; }
 
     Metadata metadata() { return db; }
+
+    Codec codec() { return codec; }
 
     // ---------------------------------------------------------------- recovery
 
@@ -467,7 +479,7 @@ public final class Store implements AutoCloseable {
             Metadata.ChainLink link = chain.get(i);
             byte[] object = readColdObject(link.object(), link.objectCrc());
             try {
-                r = CheckpointCodec.decode(object, r);
+                r = codec.decode(object, r);
             } catch (CorruptObjectException e) {
                 throw new CorruptDataException("object of version " + link.id() + " (" + link.object() + "): " + e.getMessage(), e);
             }

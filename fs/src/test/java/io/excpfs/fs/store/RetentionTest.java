@@ -40,6 +40,10 @@ class RetentionTest {
                     + " | 1:a:-1:H:C:0:0 2:a:-1:H:C:1:1 3:a:-1:H:C:2:2 4:a:-1:H:H:0:0 5:a:-1:L:H:0:0 | 1=KEEP 2=KEEP 3=KEEP 4=seed 5=KEEP_HOT",
             "an open version is kept | keep_last=1 "
                     + " | 1:a:-1:H:C:0:0:pinned 2:a:-1:H:C:0:0 3:a:-1:L:H:0:0 | 1=KEEP 2=KEEP 3=KEEP_HOT",
+            "the base of a pending demotion is hidden, not removed | keep_last=1 "
+                    + " | 1:a:-1:H:C:0:0 2:a:-1:H:H:0:0 3:a:-1:L:H:0:0 | 1=HIDE 2=residual 3=KEEP_HOT",
+            "unless the demotion will seed anyway | keep_last=1,seed_every=1 "
+                    + " | 1:a:-1:H:C:0:0 2:a:-1:H:C:1:1 3:a:-1:H:H:0:0 4:a:-1:L:H:0:0 | 1=REMOVE 2=REMOVE 3=seed 4=KEEP_HOT",
             "a hidden version nobody needs goes | keep_last=1 "
                     + " | 1:a:-1:X:C:0:0 2:a:-1:H:C:0:0 3:a:-1:L:H:0:0 | 1=REMOVE 2=KEEP 3=KEEP_HOT",
             "lineages are independent | keep_last=1 "
