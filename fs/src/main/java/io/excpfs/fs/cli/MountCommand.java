@@ -133,6 +133,7 @@ public final class MountCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "excpfs-unmount"));
         err.println("excpfs: mounted " + s.directory() + " at " + mount.mountPoint() + " (pid "
                 + ProcessHandle.current().pid() + ", options " + s.options().toOptionString() + ")");
+        notifySystemd("--ready", "--status=mounted " + s.directory() + " at " + mount.mountPoint());
         try {
             mount.awaitUnmounted();
         } catch (InterruptedException e) {
@@ -159,6 +160,25 @@ public final class MountCommand implements Callable<Integer> {
             mount.close();
             fs.close();
             System.err.println("excpfs: unmounted " + mount.mountPoint() + ", store closed");
+        }
+    }
+
+    /**
+     * Under a {@code Type=notify} systemd unit ({@code NOTIFY_SOCKET} set), tells systemd the mount is ready, with
+     * {@code systemd-notify} (the unit sets {@code NotifyAccess=all}). Without the variable nothing happens.
+     */
+    static void notifySystemd(String... args) {
+        if (System.getenv("NOTIFY_SOCKET") == null) return;
+        List<String> cmd = new ArrayList<>(List.of("systemd-notify", "--pid=" + ProcessHandle.current().pid()));
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (p.waitFor() != 0) System.err.println("excpfs: systemd-notify failed: " + out);
+        } catch (IOException e) {
+            System.err.println("excpfs: cannot run systemd-notify (NOTIFY_SOCKET is set): " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -117,6 +117,39 @@ class MountCommandTest {
     }
 
     @Test
+    void foregroundMountNotifiesSystemdWhenReadyAndExitsZeroOnUnmount() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-notify")),
+                "systemd-notify missing");
+        Path sock = tmp.resolve("notify.sock");
+        Process listener = new ProcessBuilder("/usr/bin/python3", "-c", String.join("\n",
+                "import socket, sys",
+                "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(120)",
+                "print('bound', flush=True)",
+                "print(s.recv(4096).decode().replace('\\n', ' '), flush=True)"), sock.toString())
+                .redirectErrorStream(true).start();
+        var lines = new java.io.BufferedReader(new java.io.InputStreamReader(listener.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("bound", lines.readLine());
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), MountCommand.class.getName(), store.toString(),
+                mnt.toString(), "-f").redirectErrorStream(true).redirectOutput(tmp.resolve("fg.log").toFile());
+        pb.environment().put("NOTIFY_SOCKET", sock.toString());
+        Process fg = pb.start();
+        try {
+            String msg = lines.readLine();
+            assertNotNull(msg, Files.readString(tmp.resolve("fg.log")));
+            assertTrue(msg.contains("READY=1") && msg.contains("MAINPID=" + fg.pid()), msg);
+            assertTrue(FuseMount.isFuseMount(mnt.toRealPath()), "ready means mounted");
+            MountFixture.ok(tmp, "fusermount", "-u", mnt.toString());
+            assertTrue(fg.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, fg.exitValue(), Files.readString(tmp.resolve("fg.log")));
+        } finally {
+            listener.destroy();
+            fg.destroy();
+        }
+    }
+
+    @Test
     void readOnlyMountServesTheStoreAndRefusesWrites() throws Exception {
         assertEquals(0, mount());
         Files.write(mnt.resolve("ckpt.pt"), random(1000, 1));
