@@ -1,5 +1,7 @@
 package io.excpfs.codec;
 
+import io.excpfs.codec.envelope.ObjectEnvelope;
+
 import java.io.IOException;
 import java.util.List;
 
@@ -7,34 +9,49 @@ import java.util.List;
  * Entry point of the codec: encodes the files of one checkpoint set into stored objects and decodes an object back
  * into what a read returns. Closed loop: every residual is taken against {@link SetMember#base()}, which must be
  * what a read of the previous version returns; the returned {@link EncodedFile#reconstruction()} is bit-identical
- * to what {@link #decode} will return for the object, forever.
+ * to what {@link #decode} will return for the object, forever. The object format is specified in
+ * {@code docs/format.md}.
  */
 public final class CheckpointCodec {
+    /** Object format version written by this codec. */
+    public static final int FORMAT_VERSION = 1;
+    /** Oldest object format version this codec reads. */
+    public static final int MIN_FORMAT_VERSION = 1;
+
     private CheckpointCodec() {}
 
     /**
      * Encodes every member of one checkpoint set.
      *
+     * <p>Per member: an opaque layout becomes {@link Kind#OPAQUE} (whole file, lossless); a member with a null base,
+     * an opaque base, or whose lossy region set (keys, dtypes, lengths) differs from its base's becomes a
+     * {@link Kind#SEED} (lossless, self-contained); otherwise a {@link Kind#RESIDUAL} against its base (lossy
+     * regions by ExCP in {@link CodecParams.Mode#EXCP}, everything else XORed with the base and coded losslessly).
+     *
      * @param members the set's files; a member with a null base (or whose tensors changed) becomes a seed
      * @param pairing parameter ↔ moment pairs across the members (use {@link Pairing#none} when unsure)
      * @param params  codec settings
+     * @return one encoded file per member, in member order
+     * @throws IOException when reading a member's bytes fails
      */
     public static List<EncodedFile> encodeSet(List<SetMember> members, Pairing pairing, CodecParams params) throws IOException {
-        throw new UnsupportedOperationException("not implemented yet");
+        return new SetEncoder(members, pairing, params).encode();
     }
 
-    /** Reads the envelope of a stored object without decoding its payload. */
+    /** Reads the envelope of a stored object without decoding its payload (structural check, no checksum). */
     public static ObjectInfo peek(byte[] object) throws CorruptObjectException {
-        throw new UnsupportedOperationException("not implemented yet");
+        ObjectEnvelope.Header h = ObjectEnvelope.peek(object, MIN_FORMAT_VERSION, FORMAT_VERSION);
+        return new ObjectInfo(h.version(), h.idHex(), h.kind(), h.format(), h.rawSize(), h.needsBase());
     }
 
     /**
-     * Decodes a stored object.
+     * Decodes a stored object, after checking its whole checksum.
      *
      * @param base the reconstruction of the base version when {@link ObjectInfo#needsBase()}, else ignored
-     * @throws CorruptObjectException when the checksum, structure or version of the object is wrong
+     * @throws CorruptObjectException when the checksum, structure or version of the object is wrong, or when the
+     *                                base is missing or not the one the object was encoded against
      */
     public static Reconstruction decode(byte[] object, Reconstruction base) throws CorruptObjectException {
-        throw new UnsupportedOperationException("not implemented yet");
+        return ObjectDecoder.decode(object, base);
     }
 }

@@ -16,6 +16,6 @@ public final class Formats {
      * @throws IOException only when reading the source itself fails
      */
     public static Layout parse(ByteSource file) throws IOException {
-        return Layout.opaque(file.size(), "format detection not implemented yet");
+        return io.excpfs.codec.format.CheckpointParser.parse(file);
     }
 }

@@ -1,0 +1,268 @@
+package io.excpfs.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import io.excpfs.codec.CorruptObjectException;
+import io.excpfs.codec.Reconstruction;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The cache of reconstructed bases: what a read of a stored version returns, keyed by version id, weighed in bytes.
+ *
+ * <p>{@link #get} resolves a version's chain iteratively: it walks {@link ChainSource#baseOf} back to the nearest
+ * version that is cached or being decoded (or to the seed), then decodes forward, oldest first, each object against
+ * the reconstruction of its base. Each version is registered as in flight before it is decoded, so concurrent
+ * requests that need the same version wait for that one decode instead of repeating it. Decoding runs on the
+ * requesting thread, outside any cache computation, and nothing calls back into the cache from one.
+ *
+ * <p>Which intermediates stay cached is the {@linkplain Builder#keepEvery keep-every} policy; the requested version
+ * always does, as do reconstructions given to {@link #put} (the encoder's by-product, the next version's base).
+ * Admission and eviction are Caffeine's (W-TinyLFU), bounded by {@linkplain Builder#maximumBytes total bytes}.
+ * Version ids are never reused: a reconstruction is valid for its id forever (invariant 4).
+ *
+ * <p>Thread-safe.
+ */
+public final class BaseCache {
+    private static final long UNIT = 1024;
+
+    private final Cache<Long, Reconstruction> cache;
+    private final ConcurrentMap<Long, CompletableFuture<Reconstruction>> inFlight = new ConcurrentHashMap<>();
+    private final ChainSource source;
+    private final ObjectDecoder decoder;
+    private final int keepEvery;
+    private final LongAdder decodes = new LongAdder();
+
+    private BaseCache(Builder b) {
+        this.source = b.source;
+        this.decoder = b.decoder;
+        this.keepEvery = b.keepEvery;
+        Caffeine<Object, Object> c = Caffeine.newBuilder()
+                .maximumWeight(Math.max(1, b.maximumBytes / UNIT))
+                .executor(b.executor)
+                .ticker(b.ticker)
+                .recordStats();
+        if (b.expireAfterAccess != null) c.expireAfterAccess(b.expireAfterAccess);
+        this.cache = c.<Long, Reconstruction>weigher((Long id, Reconstruction r) -> weight(r)).build();
+    }
+
+    /** Weight in KiB so that a multi-GiB reconstruction still fits Caffeine's int weights. */
+    private static int weight(Reconstruction r) {
+        long units = (r.weightBytes() + UNIT - 1) / UNIT;
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, units));
+    }
+
+    public static Builder builder(ChainSource source) { return new Builder(source); }
+
+    /**
+     * What a read of {@code versionId} returns: from the cache, or decoded forward from the nearest cached ancestor.
+     *
+     * @throws CorruptVersionException when the object of the version or of an ancestor fails to decode, or the chain
+     *                                 loops; {@link CorruptVersionException#versionId()} names the bad version
+     * @throws IOException             when the chain source fails (unknown version, missing object)
+     */
+    public Reconstruction get(long versionId) throws IOException, CorruptVersionException {
+        Reconstruction cached = cache.getIfPresent(versionId);
+        if (cached != null) return cached;
+        Chain chain = walk(versionId);
+        Reconstruction base = null;
+        if (chain.start != null) base = join(chain.start, versionId);
+        else if (chain.startValue != null) base = chain.startValue;
+        return decodeForward(chain.missing, base, versionId);
+    }
+
+    /** The cached reconstruction of {@code versionId}, or null; never decodes, never waits for a decode. */
+    public Reconstruction getIfPresent(long versionId) { return cache.getIfPresent(versionId); }
+
+    /** Caches {@code reconstruction} as what a read of {@code versionId} returns (the encoder's by-product). */
+    public void put(long versionId, Reconstruction reconstruction) {
+        cache.put(versionId, Objects.requireNonNull(reconstruction));
+    }
+
+    /** Drops {@code versionId}, e.g. when its version is deleted. A decode already in flight still answers its waiters. */
+    public void invalidate(long versionId) { cache.invalidate(versionId); }
+
+    public void invalidateAll() { cache.invalidateAll(); }
+
+    /** Caffeine's statistics: a hit is a {@link #get} or {@link #getIfPresent} answered from the cache. */
+    public CacheStats stats() { return cache.stats(); }
+
+    /** Objects decoded since this cache was built. */
+    public long decodes() { return decodes.sum(); }
+
+    /** Bytes held by cached reconstructions (rounded up to KiB per entry), after pending maintenance. */
+    public long weightedBytes() {
+        cache.cleanUp();
+        return cache.policy().eviction().orElseThrow().weightedSize().orElse(0) * UNIT;
+    }
+
+    /** Versions currently cached, after pending maintenance. */
+    public long size() {
+        cache.cleanUp();
+        return cache.estimatedSize();
+    }
+
+    /** Runs Caffeine's pending maintenance (evictions, expiry) now. */
+    public void cleanUp() { cache.cleanUp(); }
+
+    /** Versions to decode, oldest first, and where to start: a cached base, a decode in flight, or a seed (both null). */
+    private record Chain(Deque<Long> missing, Reconstruction startValue, CompletableFuture<Reconstruction> start) {}
+
+    private Chain walk(long versionId) throws IOException, CorruptVersionException {
+        Deque<Long> missing = new ArrayDeque<>();
+        Set<Long> seen = new HashSet<>();
+        long cur = versionId;
+        while (true) {
+            missing.addFirst(cur);
+            seen.add(cur);
+            OptionalLong base = source.baseOf(cur);
+            if (base.isEmpty()) return new Chain(missing, null, null);
+            long b = base.getAsLong();
+            if (seen.contains(b)) {
+                throw new CorruptVersionException(cur, CorruptObjectException.Reason.CORRUPT,
+                        "chain of version " + versionId + " loops: version " + cur + " has base " + b
+                                + ", which is already on the chain", null);
+            }
+            Reconstruction r = cache.asMap().get(b);
+            if (r != null) return new Chain(missing, r, null);
+            CompletableFuture<Reconstruction> f = inFlight.get(b);
+            if (f != null) return new Chain(missing, null, f);
+            cur = b;
+        }
+    }
+
+    private Reconstruction decodeForward(Deque<Long> missing, Reconstruction base, long target)
+            throws IOException, CorruptVersionException {
+        int distance = missing.size() - 1;
+        for (long id : missing) {
+            base = obtain(id, base, target, distance == 0 || (keepEvery > 0 && distance % keepEvery == 0));
+            distance--;
+        }
+        return base;
+    }
+
+    /** The reconstruction of {@code id}: cached, decoded by another request, or decoded here against {@code base}. */
+    private Reconstruction obtain(long id, Reconstruction base, long target, boolean keep)
+            throws IOException, CorruptVersionException {
+        Reconstruction r = cache.asMap().get(id);
+        if (r != null) return r;
+        CompletableFuture<Reconstruction> mine = new CompletableFuture<>();
+        CompletableFuture<Reconstruction> other = inFlight.putIfAbsent(id, mine);
+        if (other != null) return join(other, target);
+        try {
+            r = cache.asMap().get(id);
+            if (r == null) {
+                r = decodeOne(id, base, target);
+                if (keep) cache.put(id, r);
+            }
+        } catch (IOException | CorruptVersionException | RuntimeException | Error e) {
+            inFlight.remove(id, mine);
+            mine.completeExceptionally(e);
+            throw e;
+        }
+        inFlight.remove(id, mine);
+        mine.complete(r);
+        return r;
+    }
+
+    private Reconstruction decodeOne(long id, Reconstruction base, long target) throws IOException, CorruptVersionException {
+        byte[] object = source.object(id);
+        decodes.increment();
+        try {
+            return Objects.requireNonNull(decoder.decode(object, base), "decoder returned null");
+        } catch (CorruptObjectException e) {
+            String what = id == target ? "version " + id : "version " + id + " (ancestor of version " + target + ")";
+            throw new CorruptVersionException(id, e.reason(), what + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Waits for a decode another request is running and rethrows its failure as this thread's exception. */
+    private static Reconstruction join(CompletableFuture<Reconstruction> f, long target)
+            throws IOException, CorruptVersionException {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            Throwable c = e.getCause() == null ? e : e.getCause();
+            if (c instanceof CorruptVersionException cv) {
+                throw new CorruptVersionException(cv.versionId(), cv.reason(), cv.getMessage(), cv);
+            }
+            if (c instanceof IOException io) {
+                throw new IOException("reading the chain of version " + target + ": " + io.getMessage(), io);
+            }
+            if (c instanceof RuntimeException r) throw r;
+            if (c instanceof Error err) throw err;
+            throw new IllegalStateException("decoding the chain of version " + target + " failed", c);
+        }
+    }
+
+    /** Settings of a {@link BaseCache}. */
+    public static final class Builder {
+        private final ChainSource source;
+        private ObjectDecoder decoder = ObjectDecoder.checkpointCodec();
+        private long maximumBytes = 1L << 30;
+        private int keepEvery = 1;
+        private Ticker ticker = Ticker.systemTicker();
+        private Executor executor = ForkJoinPool.commonPool();
+        private Duration expireAfterAccess;
+
+        private Builder(ChainSource source) { this.source = Objects.requireNonNull(source); }
+
+        /** Total bytes of reconstructions to hold (the {@code cache=} mount option); default 1 GiB. */
+        public Builder maximumBytes(long bytes) {
+            if (bytes < 0) throw new IllegalArgumentException("cache size must be >= 0 bytes, got " + bytes);
+            this.maximumBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Which intermediates decoded on the way to a requested version stay cached: those whose distance to the
+         * requested version is a multiple of {@code n}. 1 (default) keeps all, 0 keeps none; the requested version
+         * is always kept.
+         */
+        public Builder keepEvery(int n) {
+            if (n < 0) throw new IllegalArgumentException("keepEvery must be >= 0, got " + n);
+            this.keepEvery = n;
+            return this;
+        }
+
+        public Builder decoder(ObjectDecoder decoder) {
+            this.decoder = Objects.requireNonNull(decoder);
+            return this;
+        }
+
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker);
+            return this;
+        }
+
+        /** Runs Caffeine's maintenance and removal work; {@code Runnable::run} in tests. */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor);
+            return this;
+        }
+
+        /** Drops reconstructions not read for this long; default never. */
+        public Builder expireAfterAccess(Duration d) {
+            this.expireAfterAccess = Objects.requireNonNull(d);
+            return this;
+        }
+
+        public BaseCache build() { return new BaseCache(this); }
+    }
+}

@@ -1,0 +1,198 @@
+package io.excpfs.codec.entropy;
+
+import io.excpfs.codec.CorruptObjectException;
+import io.excpfs.codec.envelope.BytesIn;
+import io.excpfs.codec.envelope.BytesOut;
+
+import java.util.Arrays;
+
+/**
+ * A static-model range coder (rANS, byte-wise renormalisation, 32-bit state) over symbols of an alphabet of at
+ * most 256, with an optional neighbour context: the model of symbol {@code i} is chosen by whether its left
+ * neighbour {@code i-1} and its upper neighbour {@code i-row} are zero. The encoder sees the whole tensor, so the
+ * frequencies are counted in a first pass and stored (a few dozen bytes); decoding is then one table lookup and one
+ * multiply per symbol, with no division and no adaptation.
+ *
+ * <p>Stream: {@code u8 model} (0 order-0, 1 neighbour), {@code varint row} (model 1 only), per context the
+ * normalised frequency table (see {@link #writeTable}), {@code varint payload length}, payload (the final state as
+ * u32 LE first, then renormalisation bytes in decode order).
+ */
+public final class ContextRans {
+    public static final int PROB_BITS = 14;
+    private static final int TOTAL = 1 << PROB_BITS;
+    private static final int MASK = TOTAL - 1;
+    private static final int LOW = 1 << 23;
+
+    /** How symbols are grouped into models. */
+    public enum Model { ORDER0, NEIGHBOUR }
+
+    private ContextRans() {}
+
+    static int contexts(Model model) { return model == Model.ORDER0 ? 1 : 4; }
+
+    private static int context(byte[] s, int i, int row) {
+        int c = (i > 0 && s[i - 1] != 0) ? 1 : 0;
+        if (row > 0 && i >= row && s[i - row] != 0) c |= 2;
+        return c;
+    }
+
+    /** Counts symbol frequencies per context. */
+    static int[][] count(byte[] s, int n, int alphabet, Model model, int row) {
+        int[][] counts = new int[contexts(model)][alphabet];
+        if (model == Model.ORDER0) {
+            int[] c = counts[0];
+            for (int i = 0; i < n; i++) c[s[i] & 0xFF]++;
+        } else {
+            for (int i = 0; i < n; i++) counts[context(s, i, row)][s[i] & 0xFF]++;
+        }
+        return counts;
+    }
+
+    /** Estimated payload bits of an order-0 model with these counts (ignores the table). */
+    public static double entropyBits(int[] counts) {
+        long n = 0;
+        for (int c : counts) n += c;
+        if (n == 0) return 0;
+        double bits = 0;
+        for (int c : counts) if (c > 0) bits -= c * (Math.log((double) c / n) / Math.log(2));
+        return bits;
+    }
+
+    /** Scales counts to frequencies summing to 2^PROB_BITS, every present symbol at least 1 (all zero when empty). */
+    static int[] normalise(int[] counts) {
+        int[] f = new int[counts.length];
+        long n = 0;
+        for (int c : counts) n += c;
+        if (n == 0) return f;
+        int sum = 0, maxAt = 0;
+        for (int s = 0; s < counts.length; s++) {
+            if (counts[s] == 0) continue;
+            f[s] = (int) Math.max(1, (counts[s] * (long) TOTAL) / n);
+            sum += f[s];
+            if (counts[s] > counts[maxAt] || f[maxAt] == 0) maxAt = s;
+        }
+        int diff = TOTAL - sum;
+        if (f[maxAt] + diff >= 1) {
+            f[maxAt] += diff;
+        } else {
+            while (diff < 0) {
+                for (int s = 0; s < f.length && diff < 0; s++) if (f[s] > 1) { f[s]--; diff++; }
+            }
+        }
+        return f;
+    }
+
+    /** Frequencies as varints; a zero frequency is followed by the count of further zeros. */
+    static void writeTable(BytesOut out, int[] f) {
+        for (int s = 0; s < f.length; s++) {
+            out.varint(f[s]);
+            if (f[s] == 0) {
+                int run = 0;
+                while (s + 1 < f.length && f[s + 1] == 0) { s++; run++; }
+                out.varint(run);
+            }
+        }
+    }
+
+    static int[] readTable(BytesIn in, int alphabet) throws CorruptObjectException {
+        int at = in.position();
+        int[] f = new int[alphabet];
+        long sum = 0;
+        for (int s = 0; s < alphabet; s++) {
+            f[s] = in.count("symbol frequency", TOTAL);
+            sum += f[s];
+            if (f[s] == 0) s += in.count("zero run", alphabet - 1 - s);
+        }
+        if (sum != TOTAL && sum != 0) throw in.corrupt("frequencies sum to " + sum + ", not " + TOTAL, at);
+        return f;
+    }
+
+    /** Encodes {@code s[0..n)}, each in {@code [0, alphabet)}. */
+    public static void encode(byte[] s, int n, int alphabet, Model model, int row, BytesOut out) {
+        int[][] counts = count(s, n, alphabet, model, row);
+        out.u8(model.ordinal());
+        if (model == Model.NEIGHBOUR) out.varint(row);
+        int nc = counts.length;
+        int[][] freq = new int[nc][];
+        int[][] cum = new int[nc][];
+        for (int c = 0; c < nc; c++) {
+            freq[c] = normalise(counts[c]);
+            writeTable(out, freq[c]);
+            cum[c] = new int[alphabet];
+            for (int k = 1; k < alphabet; k++) cum[c][k] = cum[c][k - 1] + freq[c][k - 1];
+        }
+        byte[] buf = new byte[Math.max(64, n / 2 + 64)];
+        int pos = buf.length;
+        int x = LOW;
+        for (int i = n - 1; i >= 0; i--) {
+            int c = model == Model.ORDER0 ? 0 : context(s, i, row);
+            int sym = s[i] & 0xFF;
+            int f = freq[c][sym];
+            long xMax = ((long) (LOW >>> PROB_BITS) << 8) * f;
+            while (x >= xMax) {
+                if (pos == 0) {
+                    byte[] bigger = new byte[buf.length * 2];
+                    System.arraycopy(buf, 0, bigger, buf.length, buf.length);
+                    pos = buf.length;
+                    buf = bigger;
+                }
+                buf[--pos] = (byte) x;
+                x >>>= 8;
+            }
+            x = ((x / f) << PROB_BITS) + (x % f) + cum[c][sym];
+        }
+        out.varint(buf.length - pos + 4L);
+        out.u32(x);
+        out.bytes(buf, pos, buf.length - pos);
+    }
+
+    /** Decodes {@code n} symbols into {@code dst[0..n)}. */
+    public static void decode(BytesIn in, byte[] dst, int n, int alphabet) throws CorruptObjectException {
+        int modelAt = in.position();
+        int m = in.u8("entropy model");
+        if (m > 1) throw in.corrupt("unknown entropy model " + m, modelAt);
+        Model model = Model.values()[m];
+        int row = model == Model.NEIGHBOUR ? in.count("context row length", Integer.MAX_VALUE) : 0;
+        int nc = contexts(model);
+        int[][] freq = new int[nc][];
+        int[][] cum = new int[nc][];
+        byte[][] slotSymbol = new byte[nc][];
+        for (int c = 0; c < nc; c++) {
+            freq[c] = readTable(in, alphabet);
+            cum[c] = new int[alphabet];
+            for (int k = 1; k < alphabet; k++) cum[c][k] = cum[c][k - 1] + freq[c][k - 1];
+        }
+        int len = in.count("entropy payload length", in.remaining());
+        if (len < 4) throw in.corrupt("entropy payload shorter than its state");
+        int start = in.skip(len, "entropy payload");
+        int end = start + len;
+        byte[] b = in.array();
+        int x = (b[start] & 0xFF) | (b[start + 1] & 0xFF) << 8 | (b[start + 2] & 0xFF) << 16 | (b[start + 3] & 0xFF) << 24;
+        int p = start + 4;
+        for (int c = 0; c < nc; c++) {
+            if (!used(freq[c])) continue;
+            byte[] t = new byte[TOTAL];
+            for (int k = 0; k < alphabet; k++) Arrays.fill(t, cum[c][k], cum[c][k] + freq[c][k], (byte) k);
+            slotSymbol[c] = t;
+        }
+        for (int i = 0; i < n; i++) {
+            int c = model == Model.ORDER0 ? 0 : context(dst, i, row);
+            byte[] t = slotSymbol[c];
+            if (t == null || x < LOW || x < 0) throw in.corrupt("entropy stream inconsistent at symbol " + i, start);
+            int slot = x & MASK;
+            int sym = t[slot] & 0xFF;
+            x = freq[c][sym] * (x >>> PROB_BITS) + slot - cum[c][sym];
+            while (x < LOW) {
+                if (p >= end) throw in.corrupt("entropy stream exhausted at symbol " + i, start);
+                x = (x << 8) | (b[p++] & 0xFF);
+            }
+            dst[i] = (byte) sym;
+        }
+        if (p != end || x != LOW) throw in.corrupt("entropy stream did not end where expected", start);
+    }
+
+    private static boolean used(int[] f) {
+        for (int v : f) if (v != 0) return true;
+        return false;
+    }
+}

@@ -1,0 +1,177 @@
+package io.excpfs.codec.excp;
+
+import io.excpfs.codec.CodecParams;
+import io.excpfs.codec.CorruptObjectException;
+import io.excpfs.codec.DType;
+import io.excpfs.codec.entropy.ContextRans;
+import io.excpfs.codec.envelope.BytesIn;
+import io.excpfs.codec.envelope.BytesOut;
+
+/**
+ * Lossy coding of one float region: prune (ExCP step 2), quantize the survivors with k-means (step 3), entropy-code
+ * the indices with zero meaning "pruned" (step 4) under a neighbour context model. Three codings:
+ * <ul>
+ *   <li>{@link #WEIGHT}: residual against the base payload; index 0 keeps the base element bit for bit.</li>
+ *   <li>{@link #MOMENT}: values; index 0 is +0.0 (pruned moments become 0, as published).</li>
+ *   <li>{@link #LOG_MOMENT}: exp_avg_sq kept everywhere, quantized in the log domain (index 0 only for exact
+ *       zeros), so Adam's denominators stay right where exp_avg was pruned.</li>
+ * </ul>
+ * Stream: {@code u8 bits}, {@link Codebook}, {@link ContextRans} stream of one index per element
+ * (alphabet 2^bits, neighbour model, row = last dimension for rank ≥ 2).
+ */
+public final class ExcpRegionCoder {
+    public static final int WEIGHT = 1, MOMENT = 2, LOG_MOMENT = 3;
+
+    private ExcpRegionCoder() {}
+
+    /**
+     * One coded region.
+     *
+     * @param stream         bytes of the region's stream
+     * @param reconstruction payload decode returns, in the region's dtype
+     * @param kept           per element: survived pruning (index != 0)
+     * @param keptCount      number of survivors
+     * @param errorSquared   Σ (x̂ − x)², in double
+     * @param normSquared    Σ x², in double
+     */
+    public record Coded(byte[] stream, byte[] reconstruction, boolean[] kept, long keptCount, double errorSquared,
+                        double normSquared) {}
+
+    /**
+     * Codes weights {@code w} against {@code base}; null when either holds a non-finite value (caller stays
+     * lossless).
+     */
+    public static Coded weights(byte[] w, byte[] base, DType t, int row, float[] expAvgSq, CodecParams p) {
+        float[] cur = FloatWords.toFloats(w, t);
+        float[] prev = FloatWords.toFloats(base, t);
+        if (!FloatWords.allFinite(cur) || !FloatWords.allFinite(prev)) return null;
+        int n = cur.length;
+        float[] delta = new float[n];
+        for (int i = 0; i < n; i++) delta[i] = cur[i] - prev[i];
+        float thr = JointPruner.weightThreshold(delta, expAvgSq, p);
+        boolean[] keep = new boolean[n];
+        for (int i = 0; i < n; i++) keep[i] = Math.abs(delta[i]) > thr;
+        Quantized q = quantizeLinear(delta, keep, p.bits());
+        byte[] recon = new byte[w.length];
+        float[] table = q.codebook.table();
+        int size = t.size();
+        for (int i = 0; i < n; i++) {
+            if (q.symbols[i] == 0) System.arraycopy(base, i * size, recon, i * size, size);
+            else FloatWords.putSum(recon, base, t, i, table[q.symbols[i] & 0xFF]);
+        }
+        return finish(q, p.bits(), row, recon, cur, t);
+    }
+
+    /** Codes Adam's first moment: β rule, joined with the paired weight mask when given. */
+    public static Coded expAvg(byte[] m, DType t, int row, boolean[] weightKept, CodecParams p) {
+        float[] cur = FloatWords.toFloats(m, t);
+        if (!FloatWords.allFinite(cur)) return null;
+        float thr = JointPruner.momentThreshold(cur, p.beta());
+        boolean[] keep = new boolean[cur.length];
+        for (int i = 0; i < cur.length; i++) keep[i] = Math.abs(cur[i]) > thr && (weightKept == null || weightKept[i]);
+        return values(cur, keep, t, row, p.optBits());
+    }
+
+    /** Codes a moment as values where {@code mask} is true (null: everywhere), zero elsewhere. */
+    public static Coded masked(byte[] v, DType t, int row, boolean[] mask, int bits) {
+        float[] cur = FloatWords.toFloats(v, t);
+        if (!FloatWords.allFinite(cur)) return null;
+        boolean[] keep = new boolean[cur.length];
+        for (int i = 0; i < cur.length; i++) keep[i] = (mask == null || mask[i]) && cur[i] != 0;
+        return values(cur, keep, t, row, bits);
+    }
+
+    /** Codes exp_avg_sq densely in the log domain; null when it is not finite and non-negative. */
+    public static Coded logMoment(byte[] v, DType t, int row, int bits) {
+        float[] cur = FloatWords.toFloats(v, t);
+        int n = cur.length;
+        float[] logs = new float[n];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            float x = cur[i];
+            if (!(x >= 0) || x == Float.POSITIVE_INFINITY) return null;
+            if (x > 0) logs[k++] = (float) (Math.log(x) / Math.log(2));
+        }
+        int centres = (1 << bits) - 1;
+        float[] logCentres = KMeansQuantizer.fit(logs, k, centres);
+        float[] values = new float[centres];
+        for (int j = 0; j < centres; j++) values[j] = (float) StrictMath.pow(2.0, logCentres[j]);
+        float[] mids = KMeansQuantizer.midpoints(logCentres);
+        Codebook book = Codebook.direct(values);
+        byte[] sym = new byte[n];
+        boolean[] keep = new boolean[n];
+        long kept = 0;
+        for (int i = 0, j = 0; i < n; i++) {
+            if (cur[i] > 0) {
+                sym[i] = (byte) (1 + KMeansQuantizer.assign(logs[j++], mids));
+                keep[i] = true;
+                kept++;
+            }
+        }
+        byte[] recon = new byte[v.length];
+        float[] table = book.table();
+        for (int i = 0; i < n; i++) FloatWords.put(recon, t, i, table[sym[i] & 0xFF]);
+        return finish(new Quantized(sym, keep, kept, book), bits, row, recon, cur, t);
+    }
+
+    private static Coded values(float[] cur, boolean[] keep, DType t, int row, int bits) {
+        Quantized q = quantizeLinear(cur, keep, bits);
+        byte[] recon = new byte[cur.length * t.size()];
+        float[] table = q.codebook.table();
+        for (int i = 0; i < cur.length; i++) FloatWords.put(recon, t, i, table[q.symbols[i] & 0xFF]);
+        return finish(q, bits, row, recon, cur, t);
+    }
+
+    private record Quantized(byte[] symbols, boolean[] kept, long keptCount, Codebook codebook) {}
+
+    private static Quantized quantizeLinear(float[] x, boolean[] keep, int bits) {
+        int n = x.length;
+        float[] keptValues = new float[n];
+        int k = 0;
+        for (int i = 0; i < n; i++) if (keep[i]) keptValues[k++] = x[i];
+        Codebook book = Codebook.linear(KMeansQuantizer.fit(keptValues, k, (1 << bits) - 1));
+        float[] table = book.table();
+        float[] mids = KMeansQuantizer.midpoints(java.util.Arrays.copyOfRange(table, 1, table.length));
+        byte[] sym = new byte[n];
+        for (int i = 0; i < n; i++) if (keep[i]) sym[i] = (byte) (1 + KMeansQuantizer.assign(x[i], mids));
+        return new Quantized(sym, keep, k, book);
+    }
+
+    private static Coded finish(Quantized q, int bits, int row, byte[] recon, float[] original, DType t) {
+        BytesOut out = new BytesOut(q.symbols.length / 4 + 256);
+        out.u8(bits);
+        q.codebook.write(out);
+        ContextRans.encode(q.symbols, q.symbols.length, 1 << bits, ContextRans.Model.NEIGHBOUR, row, out);
+        double err = 0, norm = 0;
+        for (int i = 0; i < original.length; i++) {
+            double d = (double) FloatWords.get(recon, t, i) - original[i];
+            err += d * d;
+            norm += (double) original[i] * original[i];
+        }
+        return new Coded(out.toByteArray(), recon, q.kept, q.keptCount, err, norm);
+    }
+
+    /** Decodes a region stream of the given coding into {@code dst}. */
+    public static void decode(int coding, BytesIn in, DType t, byte[] base, byte[] dst) throws CorruptObjectException {
+        int at = in.position();
+        int bits = in.u8("quantization bits");
+        if (bits < 1 || bits > 8) throw in.corrupt("quantization bits " + bits + " out of range", at);
+        Codebook book = Codebook.read(in);
+        float[] table = book.table();
+        if (table.length != 1 << bits) throw in.corrupt("codebook has " + (table.length - 1) + " centres for " + bits + " bits", at);
+        int n = dst.length / t.size();
+        byte[] sym = new byte[n];
+        ContextRans.decode(in, sym, n, 1 << bits);
+        int size = t.size();
+        if (coding == WEIGHT) {
+            if (base == null || base.length != dst.length) throw in.corrupt("weight residual without a matching base region", at);
+            for (int i = 0; i < n; i++) {
+                int s = sym[i] & 0xFF;
+                if (s == 0) System.arraycopy(base, i * size, dst, i * size, size);
+                else FloatWords.putSum(dst, base, t, i, table[s]);
+            }
+        } else {
+            for (int i = 0; i < n; i++) FloatWords.put(dst, t, i, table[sym[i] & 0xFF]);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package io.excpfs.fs.fuse;
+
+import io.excpfs.fs.ops.FileSystemOps;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One live FUSE mount of a {@link FileSystemOps} (libfuse 2 through jnr-fuse, multi-threaded loop on its own
+ * thread). {@link #start} returns once the kernel lists the mount; {@link #close} unmounts and waits for the loop
+ * to end. The ops are not closed here: their owner closes them after the loop has ended, so no callback can race
+ * the close.
+ *
+ * <p>Fixed options: {@code big_writes,max_write=131072} (128 KiB writes), {@code atomic_o_trunc},
+ * {@code hard_remove}, {@code subtype=excpfs} (mount type {@code fuse.excpfs}); no {@code direct_io}, so the page
+ * cache and mmap work.
+ */
+public final class FuseMount implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(FuseMount.class.getName());
+    /** User-facing FUSE options accepted in {@code -o}. */
+    public static final List<String> PASSTHROUGH_OPTIONS = List.of("allow_other", "default_permissions", "ro");
+    static final List<String> FIXED_OPTIONS =
+            List.of("big_writes", "max_write=131072", "atomic_o_trunc", "hard_remove", "subtype=excpfs");
+
+    private final Path mountPoint;
+    private final CompletableFuture<Integer> loop;
+
+    private FuseMount(Path mountPoint, CompletableFuture<Integer> loop) {
+        this.mountPoint = mountPoint;
+        this.loop = loop;
+    }
+
+    /**
+     * Mounts {@code ops} at {@code mountPoint} and returns once the mount is live.
+     *
+     * @param source       shown as the mount's source in /proc/mounts (e.g. the store directory)
+     * @param fuseOptions  extra options from {@link #PASSTHROUGH_OPTIONS}
+     * @throws IOException naming the mount point when libfuse refuses the mount or it does not appear in time
+     */
+    public static FuseMount start(FileSystemOps ops, Path mountPoint, String source, List<String> fuseOptions,
+                                  Duration timeout) throws IOException {
+        for (String o : fuseOptions) {
+            if (!PASSTHROUGH_OPTIONS.contains(o)) throw new IllegalArgumentException("unsupported FUSE option: " + o);
+        }
+        if (!Files.isDirectory(mountPoint)) throw new IOException("mount point is not a directory: " + mountPoint);
+        Path mp = mountPoint.toRealPath();
+        if (isFuseMount(mp)) throw new IOException("already a FUSE mount: " + mp);
+        List<String> opts = new ArrayList<>(FIXED_OPTIONS);
+        opts.add("fsname=" + source.replace(",", "_").replace(" ", "_"));
+        opts.addAll(fuseOptions);
+        String[] args = {"-o", String.join(",", opts)};
+        FuseBoundary fs = new FuseBoundary(ops, "excpfs");
+        CompletableFuture<Integer> loop = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                fs.mount(mp, true, false, args);
+                loop.complete(0);
+            } catch (Throwable e) {
+                loop.completeExceptionally(e);
+            }
+        }, "fuse-loop " + mp);
+        t.setDaemon(true);
+        t.start();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!isFuseMount(mp)) {
+            if (loop.isDone()) throw new IOException("FUSE mount of " + mp + " failed: " + outcome(loop));
+            if (System.nanoTime() > deadline) {
+                new FuseMount(mp, loop).close();
+                throw new IOException("FUSE mount of " + mp + " did not appear within " + timeout);
+            }
+            sleep(20);
+        }
+        LOG.log(Level.INFO, "mounted " + source + " at " + mp + " (" + String.join(",", opts) + ")");
+        return new FuseMount(mp, loop);
+    }
+
+    private static String outcome(CompletableFuture<Integer> loop) {
+        try {
+            return "loop ended with " + loop.get();
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            return c + (c.getCause() != null ? " (" + c.getCause() + ")" : "");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public Path mountPoint() { return mountPoint; }
+
+    /** Blocks until the file system is unmounted (by {@link #close}, {@code fusermount -u} or umount). */
+    public void awaitUnmounted() throws InterruptedException {
+        try {
+            loop.get();
+        } catch (ExecutionException e) {
+            LOG.log(Level.WARNING, "FUSE loop of " + mountPoint + " ended: " + e.getCause());
+        }
+    }
+
+    public boolean isLive() { return !loop.isDone(); }
+
+    /** Unmounts (lazily if busy) and waits for the FUSE loop to end. Idempotent. */
+    @Override
+    public void close() {
+        if (isFuseMount(mountPoint) && run("fusermount", "-u", mountPoint.toString()) != 0) {
+            LOG.log(Level.WARNING, "mount point busy, unmounting lazily: " + mountPoint);
+            run("fusermount", "-u", "-z", mountPoint.toString());
+        }
+        try {
+            loop.get(60, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            LOG.log(Level.ERROR, "FUSE loop of " + mountPoint + " still running 60 s after unmount");
+        } catch (ExecutionException e) {
+            LOG.log(Level.WARNING, "FUSE loop of " + mountPoint + " ended: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static int run(String... cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            int rc = p.waitFor();
+            if (rc != 0) LOG.log(Level.WARNING, String.join(" ", cmd) + " exited " + rc + ": " + out);
+            return rc;
+        } catch (IOException e) {
+            LOG.log(Level.ERROR, "cannot run " + cmd[0] + ": " + e);
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** True when /proc/self/mountinfo lists a FUSE file system mounted exactly at {@code path}. */
+    public static boolean isFuseMount(Path path) {
+        String target = path.toAbsolutePath().normalize().toString();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
+                String[] f = line.split(" ");
+                int dash = line.indexOf(" - ");
+                if (f.length < 5 || dash < 0) continue;
+                String type = line.substring(dash + 3).split(" ")[0];
+                if (type.startsWith("fuse") && unescape(f[4]).equals(target)) return true;
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot read /proc/self/mountinfo: " + e);
+        }
+        return false;
+    }
+
+    /** mountinfo escapes space, tab, newline and backslash as {@code \ooo}; bytes are UTF-8. */
+    static String unescape(String s) {
+        if (s.indexOf('\\') < 0) return s;
+        byte[] in = s.getBytes(StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < in.length; i++) {
+            if (in[i] == '\\' && i + 3 < in.length && isOctal(in[i + 1]) && isOctal(in[i + 2]) && isOctal(in[i + 3])) {
+                out.write((in[i + 1] - '0') * 64 + (in[i + 2] - '0') * 8 + (in[i + 3] - '0'));
+                i += 3;
+            } else {
+                out.write(in[i]);
+            }
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static boolean isOctal(byte b) { return b >= '0' && b <= '7'; }
+}

@@ -1,0 +1,171 @@
+package io.excpfs.fs.mount;
+
+import io.excpfs.fs.ops.Errno;
+import io.excpfs.fs.ops.FsException;
+import io.excpfs.fs.store.Store;
+import io.excpfs.fs.store.VersionInfo;
+import io.excpfs.fs.store.VersionView;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+
+/**
+ * The content of one regular file while handles that may write it are open: the version it was opened at (pinned)
+ * until the first change, then a staging file that starts as a copy of that version. Every handle on the inode
+ * shares its draft, so all descriptors see the same bytes, as POSIX asks. {@link #seal} turns the changes into a
+ * new version; the draft then continues from that version.
+ */
+final class Draft {
+    private static final int COPY_CHUNK = 1 << 20;
+
+    final long ino;
+    /** Open handles on this draft; guarded by the owner's draft table. */
+    int refs;
+    private VersionView base;
+    private boolean initialised;
+    private Path stagingPath;
+    private FileChannel staging;
+    private long size;
+    private long mtimeNanos;
+    private boolean dirty;
+
+    Draft(long ino) {
+        this.ino = ino;
+    }
+
+    /** Pins the current version of {@code path} the first time; later handles share it. */
+    synchronized void init(Store store, String path) throws FsException, IOException {
+        if (initialised) return;
+        base = store.openCurrent(path);
+        size = base == null ? 0 : base.size();
+        initialised = true;
+    }
+
+    synchronized boolean isDirty() { return dirty; }
+
+    synchronized long size() { return size; }
+
+    synchronized long mtimeNanos() { return mtimeNanos; }
+
+    /** Where reads come from: the staging file once changed, else the pinned version. */
+    synchronized int read(long offset, byte[] dst, int len) throws IOException {
+        if (offset >= size || len <= 0) return 0;
+        int n = (int) Math.min(len, size - offset);
+        if (staging != null) {
+            ByteBuffer b = ByteBuffer.wrap(dst, 0, n);
+            while (b.hasRemaining()) {
+                int r = staging.read(b, offset + b.position());
+                if (r < 0) break;
+            }
+            if (b.position() < n) java.util.Arrays.fill(dst, b.position(), n, (byte) 0);
+            return n;
+        }
+        return base == null ? 0 : base.readAt(offset, dst, 0, n);
+    }
+
+    synchronized int write(Store store, long offset, byte[] src, int len, boolean append) throws IOException {
+        stage(store);
+        long at = append ? size : offset;
+        ByteBuffer b = ByteBuffer.wrap(src, 0, len);
+        while (b.hasRemaining()) staging.write(b, at + b.position());
+        size = Math.max(size, at + len);
+        touch();
+        return len;
+    }
+
+    synchronized void truncate(Store store, long newSize) throws FsException, IOException {
+        if (newSize < 0) throw new FsException(Errno.EINVAL, "negative size " + newSize);
+        if (newSize == size && staging != null) return;
+        stage(store);
+        staging.truncate(newSize);
+        if (newSize > size) {
+            staging.write(ByteBuffer.allocate(1), newSize - 1);
+        }
+        size = newSize;
+        touch();
+    }
+
+    private void touch() {
+        dirty = true;
+        Instant now = Instant.now();
+        mtimeNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    /** Makes sure the staging file exists, copying the pinned version into it first. */
+    private void stage(Store store) throws IOException {
+        if (staging != null) return;
+        Path p = store.newStagingFile();
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            if (base != null) {
+                byte[] buf = new byte[COPY_CHUNK];
+                for (long pos = 0; pos < size; ) {
+                    int n = base.readAt(pos, buf, 0, buf.length);
+                    if (n <= 0) break;
+                    ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
+                    while (b.hasRemaining()) ch.write(b, pos + b.position());
+                    pos += n;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (ch != null) ch.close();
+            Files.deleteIfExists(p);
+            throw e;
+        }
+        stagingPath = p;
+        staging = ch;
+    }
+
+    /**
+     * Seals the changes (if any) into a new version of the inode and pins that version as the new base.
+     *
+     * @return the new version, or null when nothing changed
+     */
+    synchronized VersionInfo seal(Store store) throws FsException, IOException {
+        if (!dirty) return null;
+        if (staging == null) stage(store);
+        staging.close();
+        Path p = stagingPath;
+        staging = null;
+        stagingPath = null;
+        dirty = false;
+        VersionInfo v = store.seal(ino, p);
+        VersionView next = store.openVersion(v.id());
+        closeBase();
+        base = next;
+        size = next.size();
+        return v;
+    }
+
+    /** Drops unsealed changes and unpins the base. */
+    synchronized void discard() {
+        closeBase();
+        if (staging != null) {
+            try {
+                staging.close();
+                Files.deleteIfExists(stagingPath);
+            } catch (IOException e) {
+                StoreFileSystem.LOG.log(System.Logger.Level.WARNING, "dropping staging " + stagingPath + ": " + e);
+            }
+            staging = null;
+            stagingPath = null;
+        }
+        dirty = false;
+    }
+
+    private void closeBase() {
+        if (base == null) return;
+        try {
+            base.close();
+        } catch (IOException e) {
+            StoreFileSystem.LOG.log(System.Logger.Level.WARNING, "unpinning a version of inode " + ino + ": " + e);
+        }
+        base = null;
+    }
+}

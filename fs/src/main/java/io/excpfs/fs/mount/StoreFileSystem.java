@@ -1,0 +1,549 @@
+package io.excpfs.fs.mount;
+
+import io.excpfs.fs.fuse.Caller;
+import io.excpfs.fs.ops.Attr;
+import io.excpfs.fs.ops.Errno;
+import io.excpfs.fs.ops.FileSystemOps;
+import io.excpfs.fs.ops.FsException;
+import io.excpfs.fs.ops.StatFs;
+import io.excpfs.fs.store.CorruptDataException;
+import io.excpfs.fs.store.Store;
+import io.excpfs.fs.store.VersionInfo;
+import io.excpfs.fs.store.VersionState;
+import io.excpfs.fs.store.VersionView;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * POSIX file system semantics over the versioned {@link Store}: what the mount serves.
+ *
+ * <ul>
+ * <li>Writes go to a staging file ({@link Draft}) shared by every handle of the inode; a handle opened for writing
+ *     without O_TRUNC starts from the current content. The last {@code close(2)} ({@link #flush} of the only
+ *     handle, so close returns the outcome), the last {@link #release}, or {@link #fsync} seals the changes into a
+ *     new HOT version; nothing is sealed when nothing changed.</li>
+ * <li>A read-only handle opened while no writer is open pins the current version and keeps reading it, whatever
+ *     happens to the path afterwards.</li>
+ * <li>{@code /.excp} (hidden from the root listing) is a read-only control tree: {@code /.excp/history/<path>@<id>}
+ *     lists every overwritten, replaced or deleted version still kept, as read-only files;
+ *     writing anything to {@code /.excp/flush} returns once all pending demotions and encodes are committed.</li>
+ * <li>Every regular file has read-only extended attributes {@code user.excp.state} (hot, cold, opaque, or staging
+ *     while unsealed changes are open), {@code user.excp.kind} (hot, seed, residual, opaque, or empty),
+ *     {@code user.excp.version}, {@code user.excp.lineage} and {@code user.excp.ratio} (raw/stored bytes).</li>
+ * </ul>
+ */
+public final class StoreFileSystem implements FileSystemOps {
+    static final System.Logger LOG = System.getLogger(StoreFileSystem.class.getName());
+    static final String CONTROL = "/.excp", HISTORY = "/.excp/history", FLUSH = "/.excp/flush";
+    static final String XATTR_PREFIX = "user.excp.";
+    static final List<String> VIRTUAL_XATTRS =
+            List.of("user.excp.state", "user.excp.kind", "user.excp.version", "user.excp.lineage", "user.excp.ratio");
+    private static final long VIRTUAL_INO = 1L << 62;
+
+    private sealed interface Handle permits ViewHandle, DraftHandle, FlushHandle {}
+
+    /** Reads a pinned version; {@code view} is null for a file without a version (empty). */
+    private record ViewHandle(VersionView view) implements Handle {}
+
+    private record DraftHandle(Draft draft, int flags) implements Handle {
+        boolean writable() { return (flags & O_ACCMODE) != O_RDONLY; }
+    }
+
+    private record FlushHandle() implements Handle {}
+
+    private final Store store;
+    private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
+    /** Drafts by inode; the map's monitor guards it and every {@link Draft#refs}. */
+    private final Map<Long, Draft> drafts = new HashMap<>();
+    private final AtomicLong nextFh = new AtomicLong(1);
+    private final long mountedNanos = System.currentTimeMillis() * 1_000_000L;
+
+    public StoreFileSystem(Store store) {
+        this.store = store;
+    }
+
+    public Store store() { return store; }
+
+    // ------------------------------------------------------------------------------------------- helpers
+
+    private static boolean isControl(String path) {
+        return path.equals(CONTROL) || path.startsWith(CONTROL + "/");
+    }
+
+    private static FsException readOnly(String path) {
+        return new FsException(Errno.EROFS, path + " is part of the read-only control tree " + CONTROL);
+    }
+
+    private static void requireLive(String... paths) throws FsException {
+        for (String p : paths) if (isControl(p)) throw readOnly(p);
+    }
+
+    private static FsException io(String what, IOException e) {
+        if (e instanceof CorruptDataException) {
+            LOG.log(Level.ERROR, what + ": corrupt data: " + e.getMessage());
+            return new FsException(Errno.EIO, what + ": " + e.getMessage(), e);
+        }
+        LOG.log(Level.ERROR, what + ": " + e);
+        return new FsException(Errno.EIO, what + ": " + e.getMessage(), e);
+    }
+
+    private Handle handle(long fh) throws FsException {
+        Handle h = handles.get(fh);
+        if (h == null) throw new FsException(Errno.EBADF, "no open handle " + fh);
+        return h;
+    }
+
+    private long register(Handle h) {
+        long fh = nextFh.getAndIncrement();
+        handles.put(fh, h);
+        return fh;
+    }
+
+    private Draft attach(long ino) {
+        synchronized (drafts) {
+            Draft d = drafts.computeIfAbsent(ino, Draft::new);
+            d.refs++;
+            return d;
+        }
+    }
+
+    private Draft openDraft(long ino) {
+        synchronized (drafts) {
+            Draft d = drafts.get(ino);
+            if (d != null) d.refs++;
+            return d;
+        }
+    }
+
+    /** Drops one reference; the last one seals pending changes and forgets the draft. */
+    private void detach(Draft d) throws FsException {
+        synchronized (drafts) {
+            if (--d.refs > 0) return;
+        }
+        FsException failure = null;
+        try {
+            seal(d);
+        } catch (FsException e) {
+            failure = e;
+        }
+        synchronized (drafts) {
+            if (d.refs == 0 && drafts.get(d.ino) == d) {
+                drafts.remove(d.ino);
+                d.discard();
+            }
+        }
+        if (failure != null) throw failure;
+    }
+
+    private void seal(Draft d) throws FsException {
+        try {
+            VersionInfo v = d.seal(store);
+            if (v != null) LOG.log(Level.DEBUG, "sealed " + v.path() + " as version " + v.id());
+        } catch (FsException e) {
+            if (e.errno() == Errno.ENOENT) {
+                LOG.log(Level.INFO, "changes to a removed file dropped (inode " + d.ino + ")");
+                return;
+            }
+            throw e;
+        } catch (IOException e) {
+            throw io("sealing inode " + d.ino, e);
+        }
+    }
+
+    private Attr withDraft(Attr a) {
+        if (!a.isFile()) return a;
+        Draft d;
+        synchronized (drafts) {
+            d = drafts.get(a.ino());
+        }
+        if (d == null || !d.isDirty()) return a;
+        return new Attr(a.ino(), a.mode(), a.nlink(), a.uid(), a.gid(), d.size(), a.atimeNanos(),
+                Math.max(a.mtimeNanos(), d.mtimeNanos()), a.ctimeNanos());
+    }
+
+    // ------------------------------------------------------------------------------------------- namespace
+
+    @Override
+    public Attr getattr(String path) throws FsException {
+        if (isControl(path)) return controlAttr(path);
+        return withDraft(store.stat(path));
+    }
+
+    @Override
+    public List<String> readdir(String path) throws FsException {
+        if (isControl(path)) return controlList(path);
+        return store.list(path);
+    }
+
+    @Override
+    public void mkdir(String path, int mode) throws FsException {
+        if (isControl(path)) throw new FsException(Errno.EEXIST, path);
+        store.mkdir(path, mode & 07777, Caller.uid(), Caller.gid());
+    }
+
+    @Override
+    public void rmdir(String path) throws FsException {
+        requireLive(path);
+        store.rmdir(path);
+    }
+
+    @Override
+    public void unlink(String path) throws FsException {
+        requireLive(path);
+        store.unlink(path);
+    }
+
+    @Override
+    public void rename(String from, String to, int flags) throws FsException {
+        requireLive(from, to);
+        store.rename(from, to, flags);
+    }
+
+    @Override
+    public void symlink(String target, String linkPath) throws FsException {
+        requireLive(linkPath);
+        store.symlink(target, linkPath, Caller.uid(), Caller.gid());
+    }
+
+    @Override
+    public String readlink(String path) throws FsException {
+        if (isControl(path)) throw new FsException(Errno.EINVAL, path + " is not a symlink");
+        return store.readlink(path);
+    }
+
+    @Override
+    public void link(String existing, String newPath) throws FsException {
+        throw new FsException(Errno.EPERM, "hard links are not supported (" + newPath + ")");
+    }
+
+    @Override
+    public void chmod(String path, int mode) throws FsException {
+        requireLive(path);
+        store.chmod(path, mode & 07777);
+    }
+
+    @Override
+    public void chown(String path, int uid, int gid) throws FsException {
+        requireLive(path);
+        store.chown(path, uid, gid);
+    }
+
+    @Override
+    public void utimens(String path, long atimeNanos, long mtimeNanos) throws FsException {
+        requireLive(path);
+        store.utimens(path, atimeNanos, mtimeNanos);
+    }
+
+    // ------------------------------------------------------------------------------------------- content
+
+    @Override
+    public void truncate(String path, long size) throws FsException {
+        if (path.equals(FLUSH)) return;
+        requireLive(path);
+        Attr a = store.stat(path);
+        if (a.isDir()) throw new FsException(Errno.EISDIR, path);
+        if (!a.isFile()) throw new FsException(Errno.EINVAL, path + " is not a regular file");
+        Draft d = attach(a.ino());
+        try {
+            d.init(store, path);
+            d.truncate(store, size);
+        } catch (IOException e) {
+            throw io("truncate " + path, e);
+        } finally {
+            detach(d);
+        }
+    }
+
+    @Override
+    public long create(String path, int mode, int flags) throws FsException {
+        if (path.equals(FLUSH)) return register(new FlushHandle());
+        requireLive(path);
+        try {
+            store.createFile(path, mode & 07777, Caller.uid(), Caller.gid());
+        } catch (FsException e) {
+            if (e.errno() != Errno.EEXIST || (flags & O_EXCL) != 0) throw e;
+        }
+        return openFile(path, flags);
+    }
+
+    @Override
+    public long open(String path, int flags) throws FsException {
+        if (path.equals(FLUSH)) return register(new FlushHandle());
+        if (isControl(path)) return openHistory(path, flags);
+        return openFile(path, flags);
+    }
+
+    private long openFile(String path, int flags) throws FsException {
+        Attr a = store.stat(path);
+        if (a.isDir()) throw new FsException(Errno.EISDIR, path);
+        if (!a.isFile()) throw new FsException(Errno.EINVAL, path + " is not a regular file");
+        boolean write = (flags & O_ACCMODE) != O_RDONLY;
+        if (write && store.readOnly()) throw new FsException(Errno.EROFS, "the store is open read-only");
+        Draft d = write ? attach(a.ino()) : openDraft(a.ino());
+        if (d == null) {
+            try {
+                return register(new ViewHandle(store.openCurrent(path)));
+            } catch (IOException e) {
+                throw io("open " + path, e);
+            }
+        }
+        try {
+            d.init(store, path);
+            if (write && (flags & O_TRUNC) != 0) d.truncate(store, 0);
+        } catch (IOException e) {
+            detach(d);
+            throw io("open " + path, e);
+        } catch (FsException | RuntimeException e) {
+            detach(d);
+            throw e;
+        }
+        return register(new DraftHandle(d, flags));
+    }
+
+    @Override
+    public int read(long fh, long offset, byte[] dst, int len) throws FsException {
+        Handle h = handle(fh);
+        try {
+            if (h instanceof ViewHandle v) return v.view() == null ? 0 : v.view().readAt(offset, dst, 0, len);
+            if (h instanceof DraftHandle d) return d.draft().read(offset, dst, len);
+            return 0;
+        } catch (IOException e) {
+            throw io("read of handle " + fh + " at " + offset, e);
+        }
+    }
+
+    @Override
+    public int write(long fh, long offset, byte[] src, int len) throws FsException {
+        Handle h = handle(fh);
+        if (h instanceof FlushHandle) {
+            flushAll();
+            return len;
+        }
+        if (!(h instanceof DraftHandle d) || !d.writable()) throw new FsException(Errno.EBADF, "handle " + fh + " is read-only");
+        try {
+            return d.draft().write(store, offset, src, len, (d.flags() & O_APPEND) != 0);
+        } catch (IOException e) {
+            throw io("write of handle " + fh + " at " + offset, e);
+        }
+    }
+
+    @Override
+    public void ftruncate(long fh, long size) throws FsException {
+        Handle h = handle(fh);
+        if (h instanceof FlushHandle) return;
+        if (!(h instanceof DraftHandle d) || !d.writable()) throw new FsException(Errno.EBADF, "handle " + fh + " is read-only");
+        try {
+            d.draft().truncate(store, size);
+        } catch (IOException e) {
+            throw io("ftruncate of handle " + fh, e);
+        }
+    }
+
+    @Override
+    public void fsync(long fh, boolean dataOnly) throws FsException {
+        if (handle(fh) instanceof DraftHandle d) seal(d.draft());
+    }
+
+    @Override
+    public void flush(long fh) throws FsException {
+        if (!(handle(fh) instanceof DraftHandle d)) return;
+        boolean only;
+        synchronized (drafts) {
+            only = d.draft().refs == 1;
+        }
+        if (only) seal(d.draft());
+    }
+
+    @Override
+    public void release(long fh) throws FsException {
+        Handle h = handles.remove(fh);
+        if (h == null) throw new FsException(Errno.EBADF, "no open handle " + fh);
+        if (h instanceof ViewHandle v && v.view() != null) {
+            try {
+                v.view().close();
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "closing a version view: " + e);
+            }
+        } else if (h instanceof DraftHandle d) {
+            detach(d.draft());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- xattrs
+
+    @Override
+    public byte[] getxattr(String path, String name) throws FsException {
+        if (isControl(path)) throw new FsException(Errno.ENODATA, name);
+        if (VIRTUAL_XATTRS.contains(name)) {
+            Attr a = store.stat(path);
+            if (a.isFile()) return virtualXattr(path, a, name).getBytes(StandardCharsets.UTF_8);
+        }
+        return store.getxattr(path, name);
+    }
+
+    @Override
+    public void setxattr(String path, String name, byte[] value, int flags) throws FsException {
+        requireLive(path);
+        if (name.startsWith(XATTR_PREFIX)) throw new FsException(Errno.EPERM, name + " is maintained by excpfs");
+        store.setxattr(path, name, value, flags);
+    }
+
+    @Override
+    public List<String> listxattr(String path) throws FsException {
+        if (isControl(path)) return List.of();
+        List<String> names = new ArrayList<>(store.listxattr(path));
+        if (store.stat(path).isFile()) names.addAll(VIRTUAL_XATTRS);
+        return names;
+    }
+
+    @Override
+    public void removexattr(String path, String name) throws FsException {
+        requireLive(path);
+        if (name.startsWith(XATTR_PREFIX)) throw new FsException(Errno.EPERM, name + " is maintained by excpfs");
+        store.removexattr(path, name);
+    }
+
+    private String virtualXattr(String path, Attr a, String name) throws FsException {
+        Draft d;
+        synchronized (drafts) {
+            d = drafts.get(a.ino());
+        }
+        VersionInfo v = currentVersion(path, a.ino());
+        boolean staging = d != null && d.isDirty();
+        return switch (name) {
+            case "user.excp.state" -> staging ? "staging" : v == null || v.state() == VersionState.HOT ? "hot"
+                    : v.kind().equals("opaque") ? "opaque" : "cold";
+            case "user.excp.kind" -> v == null ? "empty" : v.kind();
+            case "user.excp.version" -> v == null ? "0" : Long.toString(v.id());
+            case "user.excp.lineage" -> v == null ? "" : v.lineage();
+            case "user.excp.ratio" -> v == null ? "1.00" : String.format(Locale.ROOT, "%.2f", v.ratio());
+            default -> throw new FsException(Errno.ENODATA, name);
+        };
+    }
+
+    private VersionInfo currentVersion(String path, long ino) throws FsException {
+        VersionInfo live = null;
+        for (VersionInfo v : store.history(path)) {
+            if (v.ino() == ino && v.status() == io.excpfs.fs.store.VersionStatus.LIVE) live = v;
+        }
+        return live;
+    }
+
+    // ------------------------------------------------------------------------------------------- control tree
+
+    /** History versions by their entry path below {@link #HISTORY}, e.g. {@code /run/ckpt.pt@12}. */
+    private Map<String, VersionInfo> historyEntries() throws FsException {
+        Map<String, VersionInfo> out = new HashMap<>();
+        for (VersionInfo v : store.versions()) {
+            if (v.status() == io.excpfs.fs.store.VersionStatus.HISTORY) out.put(v.path() + "@" + v.id(), v);
+        }
+        return out;
+    }
+
+    private Attr dirAttr(long ino) {
+        return new Attr(ino, Attr.S_IFDIR | 0555, 2, 0, 0, 0, mountedNanos, mountedNanos, mountedNanos);
+    }
+
+    private Attr controlAttr(String path) throws FsException {
+        if (path.equals(CONTROL)) return dirAttr(VIRTUAL_INO);
+        if (path.equals(HISTORY)) return dirAttr(VIRTUAL_INO + 1);
+        if (path.equals(FLUSH)) {
+            return new Attr(VIRTUAL_INO + 2, Attr.S_IFREG | 0200, 1, 0, 0, 0, mountedNanos, mountedNanos, mountedNanos);
+        }
+        if (path.startsWith(HISTORY + "/")) {
+            String rel = path.substring(HISTORY.length());
+            Map<String, VersionInfo> entries = historyEntries();
+            VersionInfo v = entries.get(rel);
+            if (v != null) {
+                return new Attr(VIRTUAL_INO + 16 + v.id() * 2, Attr.S_IFREG | 0444, 1, 0, 0, v.rawBytes(),
+                        v.endedNanos(), v.sealedNanos(), v.endedNanos());
+            }
+            for (String e : entries.keySet()) {
+                if (e.startsWith(rel + "/")) return dirAttr(VIRTUAL_INO + 17 + ((long) rel.hashCode() & 0xffffffffL) * 2);
+            }
+        }
+        throw new FsException(Errno.ENOENT, path);
+    }
+
+    private List<String> controlList(String path) throws FsException {
+        if (path.equals(CONTROL)) return List.of("flush", "history");
+        Attr a = controlAttr(path);
+        if (!a.isDir()) throw new FsException(Errno.ENOTDIR, path);
+        String rel = path.substring(HISTORY.length()) + "/";
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        for (String e : historyEntries().keySet()) {
+            if (!e.startsWith(rel)) continue;
+            String rest = e.substring(rel.length());
+            int slash = rest.indexOf('/');
+            names.add(slash < 0 ? rest : rest.substring(0, slash));
+        }
+        return new ArrayList<>(names);
+    }
+
+    private long openHistory(String path, int flags) throws FsException {
+        if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) != 0) throw readOnly(path);
+        Attr a = controlAttr(path);
+        if (a.isDir()) throw new FsException(Errno.EISDIR, path);
+        VersionInfo v = historyEntries().get(path.substring(HISTORY.length()));
+        if (v == null) throw new FsException(Errno.ENOENT, path);
+        try {
+            return register(new ViewHandle(store.openVersion(v.id())));
+        } catch (IOException e) {
+            throw io("open " + path, e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- whole mount
+
+    @Override
+    public StatFs statfs() throws FsException {
+        return store.statfs();
+    }
+
+    @Override
+    public void flushAll() throws FsException {
+        try {
+            store.flush();
+        } catch (IOException e) {
+            throw io("flush", e);
+        }
+    }
+
+    /** Seals changes still open (a clean unmount keeps them), unpins every view, then closes the store. */
+    @Override
+    public void close() {
+        List<Draft> open;
+        synchronized (drafts) {
+            open = new ArrayList<>(drafts.values());
+            drafts.clear();
+        }
+        for (Draft d : open) {
+            try {
+                seal(d);
+            } catch (FsException e) {
+                LOG.log(Level.ERROR, "unmount: could not seal open changes of inode " + d.ino + ": " + e.getMessage());
+            }
+            d.discard();
+        }
+        for (Handle h : handles.values()) {
+            if (h instanceof ViewHandle v && v.view() != null) {
+                try {
+                    v.view().close();
+                } catch (IOException e) {
+                    LOG.log(Level.WARNING, "closing a version view: " + e);
+                }
+            }
+        }
+        handles.clear();
+        store.close();
+    }
+}

@@ -1,0 +1,369 @@
+package io.excpfs.fs.store;
+
+import io.excpfs.codec.EncodedFile;
+import io.excpfs.codec.Kind;
+import io.excpfs.codec.Layout;
+import io.excpfs.codec.Pairing;
+import io.excpfs.codec.Reconstruction;
+import io.excpfs.codec.SetMember;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Background demotion: one planner thread computes the {@link Retention} plan after every change, executes its
+ * retention part in one transaction, and hands ready checkpoint sets to {@code encode_threads} encoder threads.
+ * A version is encoded only once the previous version of its lineage is COLD (or could not be encoded), so every
+ * residual is taken against what a read of its base returns. A failed encode leaves the version HOT (it is retried
+ * at the next open).
+ */
+final class Demotion {
+    private static final System.Logger LOG = System.getLogger("excpfs.encode");
+
+    private final Store store;
+    private final StoreOptions options;
+    private final ExecutorService planner;
+    private final ExecutorService encoders;
+    private final Object monitor = new Object();
+    private final Set<Long> encoding = new HashSet<>();
+    private final Set<Long> failed = new HashSet<>();
+    private final Set<String> lineagesInFlight = new HashSet<>();
+    private int inFlight;
+    private int pumpsQueued;
+    private volatile boolean stopped;
+
+    Demotion(Store store, StoreOptions options) {
+        this.store = store;
+        this.options = options;
+        AtomicInteger n = new AtomicInteger();
+        this.planner = Executors.newSingleThreadExecutor(r -> daemon(r, "excpfs-planner"));
+        this.encoders = Executors.newFixedThreadPool(options.encodeThreads(), r -> daemon(r, "excpfs-encoder-" + n.incrementAndGet()));
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    void start() { wake(); }
+
+    /** Schedules a planning round (coalesced when one is already queued). */
+    void wake() {
+        synchronized (monitor) {
+            if (stopped || pumpsQueued > 0) return;
+            pumpsQueued++;
+        }
+        try {
+            planner.execute(() -> {
+                synchronized (monitor) {
+                    pumpsQueued--;
+                }
+                pumpSafely();
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            synchronized (monitor) {
+                pumpsQueued--;
+            }
+        }
+    }
+
+    /**
+     * Returns once a planning round finds nothing to start while no encode is running (encodes start only on the
+     * planner thread, so nothing can be left pending).
+     */
+    void drain() throws IOException {
+        while (true) {
+            int started;
+            try {
+                started = planner.submit(() -> {
+                    int n = pumpSafely();
+                    synchronized (monitor) {
+                        return n + inFlight;
+                    }
+                }).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while flushing", e);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+                throw new IOException("flush: " + e.getMessage(), e);
+            }
+            synchronized (monitor) {
+                while (inFlight > 0) {
+                    try {
+                        monitor.wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted while flushing", e);
+                    }
+                }
+            }
+            if (started == 0) return;
+        }
+    }
+
+    void stop() {
+        synchronized (monitor) {
+            stopped = true;
+        }
+        planner.shutdown();
+        encoders.shutdown();
+        try {
+            if (!planner.awaitTermination(60, TimeUnit.SECONDS)) planner.shutdownNow();
+            if (!encoders.awaitTermination(600, TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "encoders still running at close; their work resumes at the next open");
+                encoders.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private int pumpSafely() {
+        if (stopped || store.isClosed()) return 0;
+        try {
+            return pump();
+        } catch (Exception | Error e) {
+            LOG.log(System.Logger.Level.ERROR, "planning round failed: " + e, e);
+            return 0;
+        }
+    }
+
+    /** One member of an encode job. */
+    private record Member(VersionInfo version, String object, long baseId, int baseDepth) {}
+
+    private int pump() throws Exception {
+        List<List<Member>> jobs = new ArrayList<>();
+        Metadata db = store.metadata();
+        synchronized (db) {
+            Set<Long> busy;
+            synchronized (monitor) {
+                busy = new HashSet<>(encoding);
+            }
+            Set<Long> pinned = new HashSet<>(store.pinned());
+            pinned.addAll(busy);
+            List<Retention.Facts> facts = db.read(() -> db.facts(pinned));
+            List<Retention.Decision> plan = Retention.plan(facts, options);
+            List<Retention.Decision> drop = plan.stream()
+                    .filter(d -> (d.action() == Retention.Action.REMOVE || d.action() == Retention.Action.HIDE) && !busy.contains(d.id()))
+                    .sorted(Comparator.comparingLong(Retention.Decision::id).reversed()).toList();
+            Map<Long, VersionInfo> byId = new HashMap<>();
+            for (VersionInfo v : db.read(db::allVersions)) byId.put(v.id(), v);
+            if (drop.stream().anyMatch(d -> d.action() == Retention.Action.REMOVE
+                    || byId.get(d.id()).status() != VersionStatus.HIDDEN)) {
+                db.update(() -> {
+                    for (Retention.Decision d : drop) {
+                        if (d.action() == Retention.Action.HIDE) db.hide(d.id());
+                        else if (db.remove(d.id())) LOG.log(System.Logger.Level.INFO, "retention removed version " + d.id() + " of " + byId.get(d.id()).path() + ": " + d.reason());
+                    }
+                });
+                store.deleteGarbage();
+                for (VersionInfo v : db.read(db::allVersions)) byId.put(v.id(), v);
+                byId.keySet().retainAll(db.read(db::allVersions).stream().map(VersionInfo::id).toList());
+            }
+            Set<Long> removed = new HashSet<>();
+            for (Retention.Decision d : drop) if (d.action() == Retention.Action.REMOVE) removed.add(d.id());
+            Map<String, List<VersionInfo>> lineages = new HashMap<>();
+            for (VersionInfo v : byId.values().stream().sorted(Comparator.comparingLong(VersionInfo::id)).toList()) {
+                if (!removed.contains(v.id())) lineages.computeIfAbsent(v.lineage(), k -> new ArrayList<>()).add(v);
+            }
+            Set<Long> demotable = new HashSet<>();
+            Map<Long, Boolean> seed = new HashMap<>();
+            for (Retention.Decision d : plan) {
+                if (d.action() == Retention.Action.DEMOTE) {
+                    demotable.add(d.id());
+                    seed.put(d.id(), d.seed());
+                }
+            }
+            Map<Long, List<Member>> bySet = new LinkedHashMap<>();
+            Set<String> blocked = new HashSet<>();
+            synchronized (monitor) {
+                blocked.addAll(lineagesInFlight);
+            }
+            for (long id : demotable.stream().sorted().toList()) {
+                VersionInfo v = byId.get(id);
+                if (v == null || v.state() != VersionState.HOT) continue;
+                synchronized (monitor) {
+                    if (encoding.contains(id) || failed.contains(id)) continue;
+                }
+                if (blocked.contains(v.lineage())) continue;
+                List<VersionInfo> lin = lineages.get(v.lineage());
+                VersionInfo pred = null;
+                int newer = 0;
+                for (VersionInfo o : lin) {
+                    if (o.id() < id) pred = o;
+                    else if (o.id() > id) newer++;
+                }
+                boolean predFailed;
+                synchronized (monitor) {
+                    predFailed = pred != null && failed.contains(pred.id());
+                }
+                if (pred != null && pred.state() == VersionState.HOT && !predFailed) {
+                    blocked.add(v.lineage());
+                    continue;
+                }
+                if (!setReady(v, byId, demotable, newer)) {
+                    blocked.add(v.lineage());
+                    continue;
+                }
+                boolean asSeed = seed.getOrDefault(id, true) || pred == null || pred.state() != VersionState.COLD;
+                bySet.computeIfAbsent(v.setId(), k -> new ArrayList<>()).add(new Member(v, db.read(() -> db.objectOf(id)),
+                        asSeed ? 0 : pred.id(), asSeed ? 0 : pred.depth()));
+                blocked.add(v.lineage());
+            }
+            for (Map.Entry<Long, List<Member>> e : bySet.entrySet()) {
+                long setId = e.getKey();
+                db.update(() -> db.closeSet(setId));
+                synchronized (monitor) {
+                    for (Member m : e.getValue()) {
+                        encoding.add(m.version().id());
+                        lineagesInFlight.add(m.version().lineage());
+                        if (m.baseId() != 0) store.pin(m.baseId());
+                    }
+                    inFlight++;
+                }
+                jobs.add(e.getValue());
+            }
+        }
+        for (List<Member> job : jobs) {
+            try {
+                encoders.execute(() -> encode(job));
+            } catch (java.util.concurrent.RejectedExecutionException ex) {
+                finish(job);
+            }
+        }
+        return jobs.size();
+    }
+
+    /**
+     * A set's demotable member waits for the set's other HOT members, so that parameters and their moments are
+     * encoded together; it goes alone once its lineage has moved on by {@code hot + 1} versions (the others are
+     * not coming).
+     */
+    private boolean setReady(VersionInfo v, Map<Long, VersionInfo> byId, Set<Long> demotable, int newer) {
+        if (newer > options.hot()) return true;
+        for (VersionInfo o : byId.values()) {
+            if (o.setId() != v.setId() || o.id() == v.id() || o.state() != VersionState.HOT) continue;
+            synchronized (monitor) {
+                if (failed.contains(o.id()) || encoding.contains(o.id())) continue;
+            }
+            if (!demotable.contains(o.id())) return false;
+        }
+        return true;
+    }
+
+    private void encode(List<Member> job) {
+        List<HotSource> sources = new ArrayList<>();
+        List<String> written = new ArrayList<>();
+        boolean maybeCommitted = false;
+        try {
+            List<SetMember> members = new ArrayList<>();
+            Set<String> names = new HashSet<>();
+            for (Member m : job) {
+                HotSource src = store.openHot(m.object());
+                sources.add(src);
+                Layout layout = store.codec().parse(src);
+                Reconstruction base = m.baseId() == 0 ? null : store.reconstruct(m.baseId());
+                String path = m.version().path();
+                String name = path.substring(path.lastIndexOf('/') + 1);
+                if (!names.add(name)) name = path;
+                members.add(new SetMember(name, src, layout, base));
+            }
+            Pairing pairing = store.codec().pair(members);
+            List<EncodedFile> encoded = store.codec().encodeSet(members, pairing, options.codecParams());
+            if (encoded.size() != members.size()) throw new IllegalStateException("codec returned " + encoded.size() + " objects for " + members.size() + " files");
+            List<String> ids = new ArrayList<>();
+            List<Integer> crcs = new ArrayList<>();
+            for (int i = 0; i < encoded.size(); i++) {
+                EncodedFile e = encoded.get(i);
+                Member m = job.get(i);
+                if (e.reconstruction().size() != m.version().rawBytes()) {
+                    throw new IllegalStateException("codec reconstruction of " + m.version().path() + " has " + e.reconstruction().size() + " bytes, file has " + m.version().rawBytes());
+                }
+                if (e.kind() == Kind.RESIDUAL && m.baseId() == 0) throw new IllegalStateException("codec returned a residual for seed " + m.version().path());
+                String id = store.newId();
+                crcs.add(store.writeColdObject(id, e.object()));
+                written.add(id);
+                ids.add(id);
+            }
+            Metadata db = store.metadata();
+            maybeCommitted = true;
+            db.update(() -> {
+                for (int i = 0; i < job.size(); i++) {
+                    Member m = job.get(i);
+                    EncodedFile e = encoded.get(i);
+                    boolean residual = e.kind() == Kind.RESIDUAL;
+                    db.demote(m.version().id(), e.kind().label(), ids.get(i), crcs.get(i), e.object().length,
+                            residual ? m.baseId() : 0, residual ? m.baseDepth() + 1 : 0);
+                }
+            });
+            for (int i = 0; i < job.size(); i++) {
+                Member m = job.get(i);
+                EncodedFile e = encoded.get(i);
+                store.cacheReconstruction(m.version().id(), e.reconstruction());
+                LOG.log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
+                        "demoted version %d of %s: %s, %d -> %d bytes (%.1fx)%s", m.version().id(), m.version().path(),
+                        e.kind().label(), m.version().rawBytes(), e.object().length,
+                        e.object().length == 0 ? 0.0 : (double) m.version().rawBytes() / e.object().length,
+                        e.kind() == Kind.RESIDUAL ? " against version " + m.baseId() : ""));
+            }
+            store.deleteGarbage();
+        } catch (Exception | Error e) {
+            boolean unknown = e.getCause() instanceof CommitStateUnknownException;
+            if (!unknown) {
+                for (String id : written) {
+                    try {
+                        store.deleteColdObject(id);
+                    } catch (IOException ex) {
+                        LOG.log(System.Logger.Level.WARNING, "could not delete unreferenced object " + id + ": " + ex.getMessage());
+                    }
+                }
+            }
+            synchronized (monitor) {
+                for (Member m : job) failed.add(m.version().id());
+            }
+            String what = job.stream().map(m -> m.version().id() + " " + m.version().path()).toList().toString();
+            LOG.log(System.Logger.Level.WARNING, "encode of " + what + " failed, staying HOT" + (unknown || maybeCommitted && unknown ? " (commit state unknown)" : "") + ": " + e);
+        } finally {
+            for (HotSource s : sources) {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // read-only channel
+                }
+            }
+            finish(job);
+        }
+    }
+
+    private void finish(List<Member> job) {
+        synchronized (monitor) {
+            for (Member m : job) {
+                encoding.remove(m.version().id());
+                lineagesInFlight.remove(m.version().lineage());
+            }
+            inFlight--;
+            monitor.notifyAll();
+        }
+        for (Member m : job) if (m.baseId() != 0) store.unpin(m.baseId());
+        wake();
+    }
+
+    /** Versions whose encode failed in this session (they stay HOT). */
+    Set<Long> failed() {
+        synchronized (monitor) {
+            return Set.copyOf(failed);
+        }
+    }
+}

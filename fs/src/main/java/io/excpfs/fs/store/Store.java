@@ -1,0 +1,636 @@
+package io.excpfs.fs.store;
+
+import io.excpfs.codec.ByteSource;
+import io.excpfs.codec.CorruptObjectException;
+import io.excpfs.codec.Reconstruction;
+import io.excpfs.fs.ops.Attr;
+import io.excpfs.fs.ops.Errno;
+import io.excpfs.fs.ops.FileSystemOps;
+import io.excpfs.fs.ops.FsException;
+import io.excpfs.fs.ops.StatFs;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The versioned store: namespace by path, versions, lineages and history over SQLite metadata ({@code excpfs.db})
+ * and immutable objects ({@code objects/}), with raw files being written in {@code staging/}. One public entry
+ * point for the mount and the CLI.
+ *
+ * <p>Every namespace or metadata change is one transaction. Objects are written and fsynced before the commit that
+ * references them and deleted only after the commit that makes them unreachable. A sealed version is HOT (exact
+ * bytes, block checksums); once at least {@code hot} newer versions of its lineage exist, background encoder
+ * threads demote it to COLD (an encoded object), in lineage order, so every residual is taken against what a read
+ * of its base returns. Demotion never blocks a writer. Thread safe.
+ */
+public final class Store implements AutoCloseable {
+    static final System.Logger LOG = System.getLogger("excpfs.store");
+    static final int NAME_MAX = 255;
+
+    private final Path dir;
+    private final StoreOptions options;
+    private final boolean readOnly;
+    private final Metadata db;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final RecentBases bases;
+    private final Demotion demotion;
+    private final Codec codec;
+    private final Map<Long, Integer> pins = new HashMap<>();
+    private final SecureRandom random = new SecureRandom();
+    private volatile boolean closed;
+
+    private Store(Path dir, StoreOptions options, boolean readOnly, Metadata db, FileChannel lockChannel, FileLock lock,
+                  Codec codec) {
+        this.codec = codec;
+        this.dir = dir;
+        this.options = options;
+        this.readOnly = readOnly;
+        this.db = db;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.bases = new RecentBases(options.cacheBytes());
+        this.demotion = readOnly ? null : new Demotion(this, options);
+    }
+
+    /**
+     * Opens the store at {@code dir} for reading and writing, creating it (mode 0700) when missing. Drops unsealed
+     * staging files, finishes interrupted deletions, removes objects no commit references, and resumes pending
+     * demotions.
+     *
+     * @throws StoreFormatException when {@code dir} holds something else, or a store of a newer format version
+     * @throws IOException when another process has the store open for writing
+     */
+    public static Store open(Path dir, StoreOptions options) throws IOException {
+        return open(dir, options, Codec.checkpointCodec());
+    }
+
+    static Store open(Path dir, StoreOptions options, Codec codec) throws IOException {
+        Path d = dir.toAbsolutePath().normalize();
+        if (!Files.exists(d)) {
+            Files.createDirectories(d);
+            try {
+                Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system: nothing to restrict
+            }
+        } else if (!Files.isDirectory(d)) {
+            throw new StoreFormatException(d + " is not a directory");
+        } else if (!Files.exists(d.resolve(Metadata.DB_FILE)) && !isEmptyDir(d)) {
+            throw new StoreFormatException(d + " is not an excpfs store (no " + Metadata.DB_FILE + ") and not empty");
+        }
+        Files.createDirectories(d.resolve("objects"));
+        Files.createDirectories(d.resolve("staging"));
+        FileChannel lc = FileChannel.open(d.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock fl;
+        try {
+            fl = lc.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            fl = null;
+        } catch (IOException e) {
+            lc.close();
+            throw e;
+        }
+        if (fl == null) {
+            lc.close();
+            throw new IOException("store " + d + " is open for writing by another process (mounted?)");
+        }
+        Metadata md;
+        try {
+            md = Metadata.open(d.resolve(Metadata.DB_FILE), false);
+        } catch (IOException | RuntimeException e) {
+            fl.release();
+            lc.close();
+            throw e;
+        }
+        Store s = new Store(d, options, false, md, lc, fl, codec);
+        try {
+            s.recover();
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        s.demotion.start();
+        return s;
+    }
+
+    /**
+     * Opens an existing store read-only, also while it is mounted (reads the committed state; the WAL is
+     * honoured). Every mutating call fails with EROFS.
+     */
+    public static Store openReadOnly(Path dir) throws IOException {
+        return openReadOnly(dir, Codec.checkpointCodec());
+    }
+
+    static Store openReadOnly(Path dir, Codec codec) throws IOException {
+        Path d = dir.toAbsolutePath().normalize();
+        if (!Files.exists(d.resolve(Metadata.DB_FILE))) throw new StoreFormatException(d + " is not an excpfs store (no " + Metadata.DB_FILE + ")");
+        return new Store(d, StoreOptions.defaults(), true, Metadata.open(d.resolve(Metadata.DB_FILE), true), null, null, codec);
+    }
+
+    private static boolean isEmptyDir(Path d) throws IOException {
+        try (Stream<Path> s = Files.list(d)) {
+            return s.findAny().isEmpty();
+        }
+    }
+
+    public Path directory() { return dir; }
+
+    public StoreOptions options() { return options; }
+
+    public boolean readOnly() { return readOnly; }
+
+    Metadata metadata() { return db; }
+
+    Codec codec() { return codec; }
+
+    // ---------------------------------------------------------------- recovery
+
+    private void recover() throws IOException {
+        try (Stream<Path> s = Files.list(dir.resolve("staging"))) {
+            for (Path p : s.toList()) {
+                LOG.log(System.Logger.Level.INFO, "dropping unsealed staging file " + p.getFileName());
+                Files.deleteIfExists(p);
+            }
+        }
+        deleteGarbage();
+        java.util.Set<String> referenced = db.referencedObjectFiles();
+        Path objects = dir.resolve("objects");
+        try (Stream<Path> s = Files.walk(objects, 2)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
+                String rel = objects.relativize(p).toString();
+                if (!referenced.contains(rel)) {
+                    LOG.log(System.Logger.Level.INFO, "removing unreferenced object " + rel + " (left by an interrupted write)");
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** Deletes objects listed as garbage by committed transactions, then forgets them. */
+    void deleteGarbage() throws IOException {
+        List<String> garbage = db.garbage();
+        if (garbage.isEmpty()) return;
+        Path objects = dir.resolve("objects");
+        for (String rel : garbage) Files.deleteIfExists(objects.resolve(rel));
+        db.forgetGarbage(garbage);
+    }
+
+    // ---------------------------------------------------------------- namespace
+
+    /** The attributes of a path (lstat: symlinks are not followed). */
+    public Attr stat(String path) throws FsException {
+        return db.read(() -> db.attr(db.resolve(path)));
+    }
+
+    /** The inode number of a path. */
+    public long ino(String path) throws FsException {
+        return db.read(() -> db.resolve(path));
+    }
+
+    /** Entry names of a directory, sorted, without "." and "..". */
+    public List<String> list(String path) throws FsException {
+        return db.read(() -> {
+            long ino = db.resolve(path);
+            if (!db.attr(ino).isDir()) throw new FsException(Errno.ENOTDIR, path);
+            return db.children(ino);
+        });
+    }
+
+    public void mkdir(String path, int mode, int uid, int gid) throws FsException {
+        writable();
+        db.write(() -> db.createNode(path, Attr.S_IFDIR | (mode & 07777), uid, gid, null));
+    }
+
+    /** Creates an empty regular file (no version yet: size 0) so it is visible while being written. */
+    public void createFile(String path, int mode, int uid, int gid) throws FsException {
+        writable();
+        db.write(() -> db.createNode(path, Attr.S_IFREG | (mode & 07777), uid, gid, null));
+    }
+
+    public void symlink(String target, String linkPath, int uid, int gid) throws FsException {
+        writable();
+        if (target.getBytes(StandardCharsets.UTF_8).length > 4095) throw new FsException(Errno.ENAMETOOLONG, "symlink target too long");
+        db.write(() -> db.createNode(linkPath, Attr.S_IFLNK | 0777, uid, gid, target));
+    }
+
+    public String readlink(String path) throws FsException {
+        return db.read(() -> db.readlink(db.resolve(path), path));
+    }
+
+    public void rmdir(String path) throws FsException {
+        writable();
+        db.update(() -> db.rmdir(path));
+    }
+
+    /** Removes a file or symlink; its current version goes to history as deleted. */
+    public void unlink(String path) throws FsException {
+        writable();
+        db.update(() -> db.unlink(path, now()));
+        afterChange();
+    }
+
+    /**
+     * Atomic rename with rename(2) semantics: replaces an existing target of a compatible type (its current version
+     * goes to history as replaced); {@link FileSystemOps#RENAME_NOREPLACE} fails with EEXIST instead;
+     * {@link FileSystemOps#RENAME_EXCHANGE} swaps both entries. Live versions follow the new path (their lineage is
+     * recomputed), so {@code save tmp; rename tmp → ckpt.pt} lands in the lineage of {@code ckpt.pt}.
+     */
+    public void rename(String from, String to, int flags) throws FsException {
+        writable();
+        db.update(() -> db.rename(from, to, flags, now()));
+        afterChange();
+    }
+
+    public void chmod(String path, int mode) throws FsException {
+        writable();
+        db.update(() -> db.chmod(db.resolve(path), mode, now()));
+    }
+
+    public void chown(String path, int uid, int gid) throws FsException {
+        writable();
+        db.update(() -> db.chown(db.resolve(path), uid, gid, now()));
+    }
+
+    /** Times in ns since the epoch; {@code Long.MIN_VALUE} leaves a time unchanged. */
+    public void utimens(String path, long atimeNanos, long mtimeNanos) throws FsException {
+        writable();
+        db.update(() -> db.utimens(db.resolve(path), atimeNanos, mtimeNanos, now()));
+    }
+
+    public byte[] getxattr(String path, String name) throws FsException {
+        return db.read(() -> db.getxattr(db.resolve(path), name));
+    }
+
+    /** {@code flags}: 0, {@link FileSystemOps#XATTR_CREATE} or {@link FileSystemOps#XATTR_REPLACE}. */
+    public void setxattr(String path, String name, byte[] value, int flags) throws FsException {
+        writable();
+        if (name.isEmpty() || name.length() > 255) throw new FsException(Errno.ERANGE, "xattr name length");
+        if (value.length > 65536) throw new FsException(Errno.ERANGE, "xattr value larger than 64 KiB");
+        db.update(() -> db.setxattr(db.resolve(path), name, value, flags, now()));
+    }
+
+    public List<String> listxattr(String path) throws FsException {
+        return db.read(() -> db.listxattr(db.resolve(path)));
+    }
+
+    public void removexattr(String path, String name) throws FsException {
+        writable();
+        db.update(() -> db.removexattr(db.resolve(path), name, now()));
+    }
+
+    /** Space of the file system holding the store, in 4 KiB blocks, and the store's inode count. */
+    public StatFs statfs() throws FsException {
+        try {
+            FileStore fs = Files.getFileStore(dir);
+            long bs = 4096;
+            long files = db.read(db::inodeCount);
+            return new StatFs(bs, fs.getTotalSpace() / bs, fs.getUnallocatedSpace() / bs, fs.getUsableSpace() / bs,
+                    files, Math.max(0, Integer.MAX_VALUE - files), NAME_MAX);
+        } catch (IOException e) {
+            throw new FsException(Errno.EIO, "statfs of " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- content
+
+    /** A new empty file in {@code staging/} to write a version into, then {@link #seal}. */
+    public Path newStagingFile() throws IOException {
+        if (readOnly) throw new IOException("store is read-only");
+        Path p = dir.resolve("staging").resolve(newId() + ".tmp");
+        Files.createFile(p);
+        return p;
+    }
+
+    /** A new staging file holding the current content of {@code path} (for writes without O_TRUNC). */
+    public Path newStagingCopy(String path) throws FsException, IOException {
+        Path p = newStagingFile();
+        try (VersionView v = openCurrent(path); OutputStream out = Files.newOutputStream(p, StandardOpenOption.WRITE)) {
+            if (v == null) return p;
+            byte[] buf = new byte[1 << 20];
+            for (long pos = 0; pos < v.size(); ) {
+                int n = v.readAt(pos, buf, 0, buf.length);
+                out.write(buf, 0, n);
+                pos += n;
+            }
+        } catch (FsException | IOException | RuntimeException e) {
+            Files.deleteIfExists(p);
+            throw e;
+        }
+        return p;
+    }
+
+    /** Seals {@code staging} as the new current version of {@code path}; see {@link #seal(long, Path)}. */
+    public VersionInfo seal(String path, Path staging) throws FsException, IOException {
+        return seal(ino(path), staging);
+    }
+
+    /**
+     * Seals {@code staging} (a file from {@link #newStagingFile}) as the new current version of the regular file
+     * {@code ino}, in one transaction: the file becomes a HOT object (checksummed, fsynced before the commit), the
+     * previous version goes to history as overwritten and is demoted in the background. The staging file is
+     * consumed on success and on failure.
+     *
+     * @throws FsException ENOENT when the inode no longer exists, EISDIR when it is not a regular file
+     * @throws CommitFailedException   nothing changed
+     * @throws CommitStateUnknownException the new version may or may not be committed
+     */
+    public VersionInfo seal(long ino, Path staging) throws FsException, IOException {
+        writable();
+        String id = newId();
+        Path objects = dir.resolve("objects");
+        String rawRel = id.substring(0, 2) + "/" + id + ".raw";
+        String sumRel = id.substring(0, 2) + "/" + id + ".sum";
+        Path raw = objects.resolve(rawRel);
+        Path sum = objects.resolve(sumRel);
+        boolean committed = false;
+        try {
+            try (FileChannel ch = FileChannel.open(staging, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            BlockSums sums = BlockSums.compute(staging);
+            Files.createDirectories(raw.getParent());
+            try {
+                Files.move(staging, raw, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.copy(staging, raw);
+                Files.delete(staging);
+            }
+            byte[] sumBytes = sums.encode();
+            writeDurably(sum, sumBytes);
+            fsyncDir(raw.getParent());
+            long size = sums.rawSize();
+            long stored = size + sumBytes.length;
+            VersionInfo v = db.write(() -> db.seal(ino, id, size, stored, BlockSums.crc(sumBytes, 0, sumBytes.length), now()));
+            committed = true;
+            LOG.log(System.Logger.Level.INFO, "sealed version " + v.id() + " of " + v.path() + " (" + size + " bytes, lineage " + v.lineage() + ")");
+            afterChange();
+            return v;
+        } catch (FsException e) {
+            if (e.getCause() instanceof CommitStateUnknownException) committed = true;
+            throw e;
+        } finally {
+            Files.deleteIfExists(staging);
+            if (!committed) {
+                Files.deleteIfExists(raw);
+                Files.deleteIfExists(sum);
+            }
+        }
+    }
+
+    /** Opens a pinned view of the current version of {@code path}; null when the file has no version (empty). */
+    public VersionView openCurrent(String path) throws FsException, IOException {
+        long versionId = db.read(() -> {
+            long ino = db.resolve(path);
+            Attr a = db.attr(ino);
+            if (a.isDir()) throw new FsException(Errno.EISDIR, path);
+            if (!a.isFile()) throw new FsException(Errno.EINVAL, path + " is not a regular file");
+            return db.currentVersion(ino);
+        });
+        if (versionId == 0) return null;
+        return openVersion(versionId);
+    }
+
+    /** Opens a pinned view of any version still stored (live, history or hidden). */
+    public VersionView openVersion(long versionId) throws FsException, IOException {
+        VersionInfo info;
+        ByteSource source;
+        synchronized (db) {
+            info = db.read(() -> db.version(versionId));
+            if (info == null) throw new FsException(Errno.ENOENT, "no version " + versionId);
+            pin(versionId);
+            if (info.state() == VersionState.HOT) {
+                try {
+                    source = openHot(db.read(() -> db.objectOf(versionId)));
+                } catch (IOException | RuntimeException e) {
+                    unpin(versionId);
+                    throw e;
+                }
+                return new VersionView(info, source, () -> unpin(versionId));
+            }
+        }
+        try {
+            source = new ReconstructionSource(reconstruct(versionId));
+        } catch (IOException | RuntimeException e) {
+            unpin(versionId);
+            throw e;
+        }
+        return new VersionView(info, source, () -> unpin(versionId));
+    }
+
+    HotSource openHot(String objectId) throws IOException {
+        Path objects = dir.resolve("objects");
+        String prefix = objectId.substring(0, 2) + "/" + objectId;
+        Path sumFile = objects.resolve(prefix + ".sum");
+        BlockSums sums;
+        try {
+            sums = BlockSums.read(sumFile);
+        } catch (NoSuchFileException e) {
+            throw new CorruptDataException("object " + prefix + ".sum is missing", e);
+        }
+        try {
+            return new HotSource(objects.resolve(prefix + ".raw"), sums);
+        } catch (NoSuchFileException e) {
+            throw new CorruptDataException("object " + prefix + ".raw is missing", e);
+        }
+    }
+
+    /**
+     * What a read of a COLD version returns: resolves its chain iteratively back to the nearest cached version or
+     * the seed, then decodes forward.
+     */
+    Reconstruction reconstruct(long versionId) throws FsException, IOException {
+        List<Metadata.ChainLink> chain = new ArrayList<>();
+        Reconstruction r = null;
+        long cur = versionId;
+        synchronized (db) {
+            while (true) {
+                r = bases.get(cur);
+                if (r != null) break;
+                Metadata.ChainLink link = db.read(db.chainLinkSupplier(cur));
+                if (link == null) throw new CorruptDataException("version " + cur + " (in the chain of " + versionId + ") is missing");
+                if (link.state() != VersionState.COLD) throw new CorruptDataException("version " + cur + " is the base of a residual but is not COLD");
+                chain.add(link);
+                if (link.base() == 0) break;
+                if (chain.size() > 100_000) throw new CorruptDataException("chain of version " + versionId + " loops");
+                cur = link.base();
+            }
+        }
+        for (int i = chain.size() - 1; i >= 0; i--) {
+            Metadata.ChainLink link = chain.get(i);
+            byte[] object = readColdObject(link.object(), link.objectCrc());
+            try {
+                r = codec.decode(object, r);
+            } catch (CorruptObjectException e) {
+                throw new CorruptDataException("object of version " + link.id() + " (" + link.object() + "): " + e.getMessage(), e);
+            }
+            bases.put(link.id(), r);
+        }
+        return r;
+    }
+
+    byte[] readColdObject(String objectId, int crc) throws IOException {
+        Path p = dir.resolve("objects").resolve(objectId.substring(0, 2)).resolve(objectId + ".excp");
+        byte[] b;
+        try {
+            b = Files.readAllBytes(p);
+        } catch (NoSuchFileException e) {
+            throw new CorruptDataException("object " + p + " is missing", e);
+        }
+        if (BlockSums.crc(b, 0, b.length) != crc) throw new CorruptDataException("object " + p + " fails its CRC32C");
+        return b;
+    }
+
+    /** Writes an encoded object durably and returns its CRC32C. */
+    int writeColdObject(String objectId, byte[] object) throws IOException {
+        Path p = dir.resolve("objects").resolve(objectId.substring(0, 2)).resolve(objectId + ".excp");
+        Files.createDirectories(p.getParent());
+        writeDurably(p, object);
+        fsyncDir(p.getParent());
+        return BlockSums.crc(object, 0, object.length);
+    }
+
+    void deleteColdObject(String objectId) throws IOException {
+        Files.deleteIfExists(dir.resolve("objects").resolve(objectId.substring(0, 2)).resolve(objectId + ".excp"));
+    }
+
+    void cacheReconstruction(long versionId, Reconstruction r) { bases.put(versionId, r); }
+
+    // ---------------------------------------------------------------- history, stats
+
+    /** Every stored version of a lineage or path (live, history and hidden), in seal order. */
+    public List<VersionInfo> history(String pathOrLineage) throws FsException {
+        return db.read(() -> db.versionsOf(pathOrLineage));
+    }
+
+    /** Every stored version, in seal order. */
+    public List<VersionInfo> versions() throws FsException {
+        return db.read(db::allVersions);
+    }
+
+    public VersionInfo version(long id) throws FsException {
+        VersionInfo v = db.read(() -> db.version(id));
+        if (v == null) throw new FsException(Errno.ENOENT, "no version " + id);
+        return v;
+    }
+
+    /** Returns once every pending demotion and retention step is committed. */
+    public void flush() throws IOException {
+        if (readOnly) return;
+        demotion.drain();
+    }
+
+    /** Checks every object (and with {@code deep}, reconstructs every version); returns one line per problem. */
+    public List<String> verify(boolean deep) throws IOException {
+        return new Verifier(this).run(deep);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    void afterChange() {
+        if (demotion != null) demotion.wake();
+    }
+
+    void pin(long versionId) {
+        synchronized (pins) {
+            pins.merge(versionId, 1, Integer::sum);
+        }
+    }
+
+    void unpin(long versionId) {
+        synchronized (pins) {
+            pins.computeIfPresent(versionId, (k, n) -> n <= 1 ? null : n - 1);
+        }
+        afterChange();
+    }
+
+    java.util.Set<Long> pinned() {
+        synchronized (pins) {
+            return java.util.Set.copyOf(pins.keySet());
+        }
+    }
+
+    private void writable() throws FsException {
+        if (readOnly) throw new FsException(Errno.EROFS, "store " + dir + " is open read-only");
+        if (closed) throw new FsException(Errno.EIO, "store " + dir + " is closed");
+    }
+
+    String newId() {
+        byte[] b = new byte[16];
+        random.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    static long now() {
+        java.time.Instant i = java.time.Instant.now();
+        return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+
+    static void writeDurably(Path p, byte[] data) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(data);
+            while (b.hasRemaining()) ch.write(b);
+            ch.force(true);
+        }
+    }
+
+    static void fsyncDir(Path d) {
+        try (FileChannel ch = FileChannel.open(d, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException ignored) {
+            // some file systems refuse fsync on directories; the file itself is synced
+        }
+    }
+
+    /** Copies a whole stream into a new staging file (for import and tests). */
+    public Path stage(InputStream in) throws IOException {
+        Path p = newStagingFile();
+        try (OutputStream out = Files.newOutputStream(p, StandardOpenOption.WRITE)) {
+            in.transferTo(out);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(p);
+            throw e;
+        }
+        return p;
+    }
+
+    /** Stops the encoders (pending demotions resume at the next open), then closes the metadata. */
+    @Override public void close() {
+        if (closed) return;
+        closed = true;
+        if (demotion != null) demotion.stop();
+        try {
+            db.close();
+        } finally {
+            try {
+                if (lock != null) lock.release();
+                if (lockChannel != null) lockChannel.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "releasing store lock: " + e.getMessage());
+            }
+        }
+    }
+
+    boolean isClosed() { return closed; }
+
+    Path objectsDir() { return dir.resolve("objects"); }
+}

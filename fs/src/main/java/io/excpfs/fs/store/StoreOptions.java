@@ -1,0 +1,178 @@
+package io.excpfs.fs.store;
+
+import io.excpfs.codec.CodecParams;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Settings of one open store, with the mount option names of DESIGN.md. Every value is validated on construction;
+ * an error names the bad option and what it accepts.
+ *
+ * @param mode          {@code excp} (lossy float payload) or {@code lossless}
+ * @param hot           newest versions per lineage kept exact (HOT), at least 1
+ * @param alpha         ExCP α
+ * @param beta          ExCP β
+ * @param bits          quantization bits of weight residuals, 1..8
+ * @param optBits       quantization bits of optimizer moments, 1..8
+ * @param keepLast      history versions kept per lineage besides the live ones; 0 keeps all history
+ * @param keepEvery     also keep versions whose step is a multiple of this; 0 = off
+ * @param seedEvery     start a new seed after this many residuals in a chain; 0 = only when forced
+ * @param cacheBytes    memory for reconstructed bases, bytes
+ * @param encodeThreads background encoder threads, at least 1
+ */
+public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double beta, int bits, int optBits,
+                           int keepLast, long keepEvery, int seedEvery, long cacheBytes, int encodeThreads) {
+    /** Option names this record understands; everything else in a mount option string belongs to FUSE. */
+    public static final Set<String> NAMES = Set.of("mode", "hot", "alpha", "beta", "bits", "opt_bits", "keep_last",
+            "keep_every", "seed_every", "cache", "encode_threads");
+
+    public StoreOptions {
+        if (mode == null) throw bad("mode", "excp or lossless", "null");
+        if (hot < 1) throw bad("hot", "a whole number >= 1", hot);
+        if (!(alpha > 0) || Double.isInfinite(alpha)) throw bad("alpha", "a number > 0", alpha);
+        if (!(beta >= 0) || Double.isInfinite(beta)) throw bad("beta", "a number >= 0", beta);
+        if (bits < 1 || bits > 8) throw bad("bits", "a whole number from 1 to 8", bits);
+        if (optBits < 1 || optBits > 8) throw bad("opt_bits", "a whole number from 1 to 8", optBits);
+        if (keepLast < 0) throw bad("keep_last", "a whole number >= 0", keepLast);
+        if (keepEvery < 0) throw bad("keep_every", "a whole number >= 0", keepEvery);
+        if (seedEvery < 0) throw bad("seed_every", "a whole number >= 0", seedEvery);
+        if (cacheBytes < 0) throw bad("cache", "a size such as 512M or 2G", cacheBytes);
+        if (encodeThreads < 1 || encodeThreads > 256) throw bad("encode_threads", "a whole number from 1 to 256", encodeThreads);
+    }
+
+    public static StoreOptions defaults() {
+        return new StoreOptions(CodecParams.Mode.EXCP, 1, 5e-5, 2.0, 4, 4, 0, 0, 0, 1L << 30, 1);
+    }
+
+    /** The codec settings these options select. */
+    public CodecParams codecParams() {
+        CodecParams d = mode == CodecParams.Mode.LOSSLESS ? CodecParams.lossless() : CodecParams.defaults();
+        return new CodecParams(mode, d.keep(), alpha, beta, bits, optBits, d.budget());
+    }
+
+    /**
+     * Parses a mount-style option string {@code a=1,b=2} over the defaults.
+     *
+     * @throws IllegalArgumentException naming the option when a name is unknown or a value is invalid
+     */
+    public static StoreOptions parse(String spec) {
+        return parse(spec, null);
+    }
+
+    /**
+     * Like {@link #parse(String)}, but options not in {@link #NAMES} are put into {@code others} (name → value, or
+     * "" for a bare flag such as {@code allow_other}) instead of being refused, when {@code others} is not null.
+     */
+    public static StoreOptions parse(String spec, Map<String, String> others) {
+        Map<String, String> given = new LinkedHashMap<>();
+        if (spec != null && !spec.isBlank()) {
+            for (String part : spec.split(",")) {
+                String p = part.strip();
+                if (p.isEmpty()) continue;
+                int eq = p.indexOf('=');
+                String name = (eq < 0 ? p : p.substring(0, eq)).strip().toLowerCase(Locale.ROOT);
+                String value = eq < 0 ? "" : p.substring(eq + 1).strip();
+                if (!NAMES.contains(name)) {
+                    if (others == null) throw new IllegalArgumentException("unknown option '" + name + "' (known: " + String.join(", ", new java.util.TreeSet<>(NAMES)) + ")");
+                    others.put(name, value);
+                    continue;
+                }
+                if (given.put(name, value) != null) throw new IllegalArgumentException("option '" + name + "' given twice");
+            }
+        }
+        return defaults().with(given);
+    }
+
+    /** These options with some replaced by name ({@link #NAMES}), values as text. */
+    public StoreOptions with(Map<String, String> values) {
+        CodecParams.Mode m = mode;
+        int h = hot, b = bits, ob = optBits, kl = keepLast, se = seedEvery, et = encodeThreads;
+        double a = alpha, be = beta;
+        long ke = keepEvery, c = cacheBytes;
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            String v = e.getValue();
+            switch (e.getKey()) {
+                case "mode" -> m = switch (v.toLowerCase(Locale.ROOT)) {
+                    case "excp" -> CodecParams.Mode.EXCP;
+                    case "lossless" -> CodecParams.Mode.LOSSLESS;
+                    default -> throw bad("mode", "excp or lossless", v);
+                };
+                case "hot" -> h = intOf("hot", v);
+                case "alpha" -> a = doubleOf("alpha", v);
+                case "beta" -> be = doubleOf("beta", v);
+                case "bits" -> b = intOf("bits", v);
+                case "opt_bits" -> ob = intOf("opt_bits", v);
+                case "keep_last" -> kl = intOf("keep_last", v);
+                case "keep_every" -> ke = longOf("keep_every", v);
+                case "seed_every" -> se = intOf("seed_every", v);
+                case "cache" -> c = sizeOf("cache", v);
+                case "encode_threads" -> et = intOf("encode_threads", v);
+                default -> throw new IllegalArgumentException("unknown option '" + e.getKey() + "'");
+            }
+        }
+        return new StoreOptions(m, h, a, be, b, ob, kl, ke, se, c, et);
+    }
+
+    /** The options as a mount option string that {@link #parse} reads back to an equal record. */
+    public String toOptionString() {
+        return "mode=" + mode.name().toLowerCase(Locale.ROOT) + ",hot=" + hot + ",alpha=" + alpha + ",beta=" + beta
+                + ",bits=" + bits + ",opt_bits=" + optBits + ",keep_last=" + keepLast + ",keep_every=" + keepEvery
+                + ",seed_every=" + seedEvery + ",cache=" + cacheBytes + ",encode_threads=" + encodeThreads;
+    }
+
+    private static int intOf(String name, String v) {
+        long l = longOf(name, v);
+        if (l > Integer.MAX_VALUE || l < Integer.MIN_VALUE) throw bad(name, "a whole number", v);
+        return (int) l;
+    }
+
+    private static long longOf(String name, String v) {
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw bad(name, "a whole number", v);
+        }
+    }
+
+    private static double doubleOf(String name, String v) {
+        try {
+            double d = Double.parseDouble(v);
+            if (Double.isNaN(d) || Double.isInfinite(d)) throw bad(name, "a finite number", v);
+            return d;
+        } catch (NumberFormatException e) {
+            throw bad(name, "a number", v);
+        }
+    }
+
+    /** Sizes: plain bytes or with a K, M, G or T suffix (powers of 1024), optionally followed by B or iB. */
+    static long sizeOf(String name, String v) {
+        String s = v.strip().toUpperCase(Locale.ROOT);
+        if (s.endsWith("IB")) s = s.substring(0, s.length() - 2);
+        else if (s.endsWith("B")) s = s.substring(0, s.length() - 1);
+        long mul = 1;
+        if (!s.isEmpty()) {
+            switch (s.charAt(s.length() - 1)) {
+                case 'K' -> mul = 1L << 10;
+                case 'M' -> mul = 1L << 20;
+                case 'G' -> mul = 1L << 30;
+                case 'T' -> mul = 1L << 40;
+                default -> { }
+            }
+            if (mul > 1) s = s.substring(0, s.length() - 1);
+        }
+        try {
+            long n = Long.parseLong(s.strip());
+            if (n < 0 || n > Long.MAX_VALUE / mul) throw bad(name, "a size such as 512M or 2G", v);
+            return n * mul;
+        } catch (NumberFormatException e) {
+            throw bad(name, "a size such as 512M or 2G", v);
+        }
+    }
+
+    private static IllegalArgumentException bad(String name, String expected, Object got) {
+        return new IllegalArgumentException("option '" + name + "': expected " + expected + ", got '" + got + "'");
+    }
+}

@@ -1,0 +1,49 @@
+package io.excpfs.fs.store;
+
+import io.excpfs.codec.ByteSource;
+
+import java.io.IOException;
+
+/**
+ * A pinned read view of one version: stays readable, with the same bytes, until closed, even when its path is
+ * overwritten or deleted, the version is demoted, or retention drops it. Reads of HOT versions are verified against
+ * their block checksums; a mismatch raises {@link CorruptDataException}.
+ */
+public final class VersionView implements ByteSource {
+    private final VersionInfo info;
+    private final ByteSource source;
+    private final Runnable unpin;
+    private boolean closed;
+
+    VersionView(VersionInfo info, ByteSource source, Runnable unpin) {
+        this.info = info;
+        this.source = source;
+        this.unpin = unpin;
+    }
+
+    public VersionInfo info() { return info; }
+
+    @Override public long size() { return source.size(); }
+
+    @Override public void read(long pos, byte[] dst, int off, int len) throws IOException {
+        source.read(pos, dst, off, len);
+    }
+
+    /** Reads up to {@code len} bytes at {@code pos}; returns the count, 0 at or past the end of the file. */
+    public int readAt(long pos, byte[] dst, int off, int len) throws IOException {
+        if (pos >= source.size() || len <= 0) return 0;
+        int n = (int) Math.min(len, source.size() - pos);
+        source.read(pos, dst, off, n);
+        return n;
+    }
+
+    @Override public synchronized void close() throws IOException {
+        if (closed) return;
+        closed = true;
+        try {
+            source.close();
+        } finally {
+            unpin.run();
+        }
+    }
+}

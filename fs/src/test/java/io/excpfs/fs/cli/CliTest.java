@@ -1,0 +1,159 @@
+package io.excpfs.fs.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class CliTest {
+    @TempDir Path tmp;
+
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    Path runDir() throws Exception {
+        Path run = tmp.resolve("run");
+        for (int step : new int[]{1000, 500, 1500}) {
+            Path d = Files.createDirectories(run.resolve("checkpoint-" + step));
+            Files.write(d.resolve("model.bin"), random(50_000 + step, step));
+            Files.writeString(d.resolve("trainer_state.json"), "{\"global_step\": " + step + "}\n");
+        }
+        Files.write(run.resolve("ckpt.pt"), random(4096, 7));
+        Files.createDirectories(run.resolve("empty dir"));
+        Files.write(run.resolve("empty dir/ünïcode.txt"), new byte[0]);
+        Files.createSymbolicLink(run.resolve("latest"), Path.of("checkpoint-1500"));
+        return run;
+    }
+
+    static void assertSameTree(Path a, Path b) throws Exception {
+        List<Path> left, right;
+        try (Stream<Path> s = Files.walk(a)) {
+            left = s.map(a::relativize).sorted().toList();
+        }
+        try (Stream<Path> s = Files.walk(b)) {
+            right = s.map(b::relativize).sorted().toList();
+        }
+        assertEquals(left, right);
+        for (Path rel : left) {
+            Path x = a.resolve(rel), y = b.resolve(rel);
+            if (Files.isSymbolicLink(x)) assertEquals(Files.readSymbolicLink(x), Files.readSymbolicLink(y), rel.toString());
+            else if (Files.isRegularFile(x)) assertArrayEquals(Files.readAllBytes(x), Files.readAllBytes(y), rel.toString());
+        }
+    }
+
+    @Test void importThenExportGivesTheSameTree() throws Exception {
+        Path run = runDir();
+        Path store = tmp.resolve("store");
+        Run imp = run("import", run.toString(), store.toString(), "--hot", "1");
+        assertEquals(0, imp.code(), imp.err());
+        assertTrue(imp.out().startsWith("imported 8 files"), imp.out());
+        List<String> order = imp.err().lines().filter(l -> l.startsWith("imported checkpoint")).toList();
+        assertTrue(order.get(0).contains("checkpoint-500/") && order.get(2).contains("checkpoint-1000/")
+                && order.get(4).contains("checkpoint-1500/"), "checkpoints in step order: " + order);
+        Path dest = tmp.resolve("dest");
+        Run exp = run("export", store.toString(), dest.toString());
+        assertEquals(0, exp.code(), exp.err());
+        assertSameTree(run, dest);
+        Run ver = run("verify", store.toString(), "--deep");
+        assertEquals(0, ver.code(), ver.err());
+        assertTrue(ver.out().startsWith("ok: 8 versions"), ver.out());
+    }
+
+    @Test void statsJsonShape() throws Exception {
+        Path store = tmp.resolve("store");
+        assertEquals(0, run("import", runDir().toString(), store.toString()).code());
+        Run st = run("stats", store.toString(), "--json");
+        assertEquals(0, st.code(), st.err());
+        JsonNode doc = new ObjectMapper().readTree(st.out());
+        long raw = 0;
+        for (JsonNode v : doc.get("versions")) {
+            assertTrue(v.get("path").asText().startsWith("/"));
+            assertTrue(List.of("seed", "residual", "hot", "opaque").contains(v.get("kind").asText()), v.toString());
+            assertTrue(v.get("stored_bytes").asLong() > 0 || v.get("raw_bytes").asLong() == 0);
+            raw += v.get("raw_bytes").asLong();
+        }
+        assertEquals(8, doc.get("versions").size());
+        assertEquals(raw, doc.get("raw_bytes").asLong());
+        assertTrue(doc.get("stored_bytes").asLong() > 0);
+        assertEquals((double) raw / doc.get("stored_bytes").asLong(), doc.get("ratio").asDouble(), 1e-9);
+        Run text = run("stats", store.toString());
+        assertEquals(0, text.code());
+        assertTrue(text.out().contains("/checkpoint-500/model.bin"), text.out());
+    }
+
+    @Test void verifyNamesAFlippedBit() throws Exception {
+        Path store = tmp.resolve("store");
+        Files.createDirectories(tmp.resolve("r"));
+        Files.write(tmp.resolve("r/a.bin"), random(100_000, 1));
+        assertEquals(0, run("import", tmp.resolve("r").toString(), store.toString()).code());
+        Path raw;
+        try (Stream<Path> s = Files.walk(store.resolve("objects"))) {
+            raw = s.filter(p -> p.toString().endsWith(".raw")).findFirst().orElseThrow();
+        }
+        byte[] b = Files.readAllBytes(raw);
+        b[12345] ^= 1;
+        Files.write(raw, b);
+        Run ver = run("verify", store.toString());
+        assertEquals(1, ver.code());
+        assertTrue(ver.err().contains("problem: version 1 (/a.bin)") && ver.err().contains("CRC32C"), ver.err());
+        Run exp = run("export", store.toString(), tmp.resolve("d").toString());
+        assertEquals(1, exp.code(), "a corrupt file is reported, never exported with wrong bytes");
+        assertTrue(exp.err().contains("cannot export /a.bin"), exp.err());
+    }
+
+    @Test void errorsHaveDocumentedExitCodes() throws Exception {
+        Path run = runDir();
+        Run bad = run("import", run.toString(), tmp.resolve("s").toString(), "--hot", "0");
+        assertEquals(ExitCode.USAGE, bad.code());
+        assertTrue(bad.err().contains("option 'hot'"), bad.err());
+        assertEquals(ExitCode.USAGE, run("import", tmp.resolve("missing").toString(), tmp.resolve("s").toString()).code());
+        assertEquals(ExitCode.USAGE, run("frobnicate").code());
+        assertEquals(ExitCode.USAGE, run("stats", tmp.toString(), "--log-level", "loud").code());
+        assertEquals(ExitCode.STORE, run("stats", tmp.resolve("nothing").toString()).code());
+        Path store = tmp.resolve("store");
+        assertEquals(0, run("import", run.toString(), store.toString()).code());
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + store.resolve("excpfs.db"))) {
+            c.createStatement().executeUpdate("UPDATE meta SET value='7' WHERE key='format_version'");
+        }
+        Run newer = run("verify", store.toString());
+        assertEquals(ExitCode.STORE, newer.code());
+        assertTrue(newer.err().contains("newer"), newer.err());
+    }
+
+    @Test void inspectShowsAnOpaqueFile() throws Exception {
+        Path f = tmp.resolve("notes.txt");
+        Files.writeString(f, "not a checkpoint");
+        Run r = run("inspect", f.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("notes.txt: OPAQUE, 16 bytes"), r.out());
+        assertTrue(r.out().contains("pairing: NONE"), r.out());
+    }
+
+    @Test void naturalOrderSortsStepsByValue() {
+        List<String> s = new java.util.ArrayList<>(List.of("checkpoint-1000/a", "checkpoint-500/a", "checkpoint-50/b", "ckpt", "checkpoint-500"));
+        s.sort(NaturalOrder.INSTANCE);
+        assertEquals(List.of("checkpoint-50/b", "checkpoint-500", "checkpoint-500/a", "checkpoint-1000/a", "ckpt"), s);
+    }
+}

@@ -1,0 +1,314 @@
+package io.excpfs.fs.mount;
+
+import io.excpfs.fs.ops.Errno;
+import io.excpfs.fs.ops.FileSystemOps;
+import io.excpfs.fs.ops.FsException;
+import io.excpfs.fs.store.Store;
+import io.excpfs.fs.store.StoreOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static io.excpfs.fs.ops.FileSystemOps.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** {@link StoreFileSystem} called directly, replaying what trainers do to a checkpoint directory. */
+class StoreFileSystemTest {
+    @TempDir Path tmp;
+    StoreFileSystem fs;
+
+    @BeforeEach
+    void open() throws IOException {
+        fs = new StoreFileSystem(Store.open(tmp.resolve("store"), StoreOptions.defaults()));
+    }
+
+    @AfterEach
+    void close() {
+        if (fs != null) fs.close();
+    }
+
+    static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    /** torch.save: create, sequential 64 KiB writes, close. */
+    static void save(FileSystemOps ops, String path, byte[] data) throws FsException {
+        long fh = ops.create(path, 0644, O_WRONLY | O_CREAT | O_TRUNC);
+        for (int off = 0; off < data.length; off += 65536) {
+            int n = Math.min(65536, data.length - off);
+            assertEquals(n, ops.write(fh, off, Arrays.copyOfRange(data, off, off + n), n));
+        }
+        ops.flush(fh);
+        ops.release(fh);
+    }
+
+    static byte[] readAll(FileSystemOps ops, String path) throws FsException {
+        long fh = ops.open(path, O_RDONLY);
+        try {
+            return drain(ops, fh);
+        } finally {
+            ops.release(fh);
+        }
+    }
+
+    static byte[] drain(FileSystemOps ops, long fh) throws FsException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[131072];
+        for (long off = 0; ; ) {
+            int n = ops.read(fh, off, buf, buf.length);
+            if (n == 0) return out.toByteArray();
+            out.write(buf, 0, n);
+            off += n;
+        }
+    }
+
+    String xattr(String path, String name) throws FsException {
+        return new String(fs.getxattr(path, name), StandardCharsets.UTF_8);
+    }
+
+    static Errno errno(Executable e) {
+        try {
+            e.run();
+        } catch (FsException x) {
+            return x.errno();
+        }
+        throw new AssertionError("no FsException");
+    }
+
+    interface Executable {
+        void run() throws FsException;
+    }
+
+    @Test
+    void torchSaveWritesAreSealedAtCloseAndReadBackExactly() throws FsException {
+        byte[] data = random(1_000_003, 1);
+        save(fs, "/ckpt.pt", data);
+        assertArrayEquals(data, readAll(fs, "/ckpt.pt"));
+        assertEquals(data.length, fs.getattr("/ckpt.pt").size());
+        assertEquals("hot", xattr("/ckpt.pt", "user.excp.state"));
+        assertEquals("/ckpt.pt", xattr("/ckpt.pt", "user.excp.lineage"));
+        assertNotEquals("0", xattr("/ckpt.pt", "user.excp.version"));
+        assertTrue(fs.listxattr("/ckpt.pt").containsAll(StoreFileSystem.VIRTUAL_XATTRS));
+        assertEquals(1, fs.store().versions().size());
+    }
+
+    @Test
+    void nanoGptOverwriteKeepsTheOldVersionInHistory() throws FsException {
+        byte[] v1 = random(300_000, 1), v2 = random(310_000, 2);
+        save(fs, "/ckpt.pt", v1);
+        String firstVersion = xattr("/ckpt.pt", "user.excp.version");
+        long reader = fs.open("/ckpt.pt", O_RDONLY);
+        save(fs, "/ckpt.pt", v2);
+        assertArrayEquals(v1, drain(fs, reader), "a reader keeps the version it opened");
+        fs.release(reader);
+        assertArrayEquals(v2, readAll(fs, "/ckpt.pt"));
+        assertNotEquals(firstVersion, xattr("/ckpt.pt", "user.excp.version"));
+        assertEquals(List.of("history"), fs.readdir("/.excp").stream().filter(n -> n.equals("history")).toList());
+        String entry = "ckpt.pt@" + firstVersion;
+        assertEquals(List.of(entry), fs.readdir("/.excp/history"));
+        assertEquals(v1.length, fs.getattr("/.excp/history/" + entry).size());
+        assertArrayEquals(v1, readAll(fs, "/.excp/history/" + entry));
+        assertEquals(Errno.EROFS, errno(() -> fs.open("/.excp/history/" + entry, O_WRONLY)));
+        assertEquals(Errno.EROFS, errno(() -> fs.unlink("/.excp/history/" + entry)));
+        assertFalse(fs.readdir("/").contains(".excp"), "the control tree is hidden from the root listing");
+    }
+
+    @Test
+    void huggingFaceCheckpointDirectoriesRotateWithRmtree() throws FsException {
+        for (int step = 1; step <= 3; step++) {
+            String dir = "/checkpoint-" + step * 500;
+            fs.mkdir(dir, 0755);
+            save(fs, dir + "/model.safetensors", random(50_000, step));
+            save(fs, dir + "/optimizer.pt", random(90_000, 10 + step));
+            save(fs, dir + "/trainer_state.json", ("{\"step\": " + step + "}").getBytes(StandardCharsets.UTF_8));
+            if (step > 2) {
+                String old = "/checkpoint-" + (step - 2) * 500;
+                for (String n : fs.readdir(old)) fs.unlink(old + "/" + n);
+                fs.rmdir(old);
+            }
+        }
+        assertEquals(List.of("checkpoint-1000", "checkpoint-1500"), fs.readdir("/"));
+        assertArrayEquals(random(90_000, 13), readAll(fs, "/checkpoint-1500/optimizer.pt"));
+        assertEquals("/checkpoint-*/model.safetensors", xattr("/checkpoint-1500/model.safetensors", "user.excp.lineage"));
+        List<String> deleted = fs.readdir("/.excp/history/checkpoint-500");
+        assertEquals(3, deleted.size(), "the rotated-out checkpoint stays readable as history: " + deleted);
+        String model = deleted.stream().filter(n -> n.startsWith("model.safetensors@")).findFirst().orElseThrow();
+        assertArrayEquals(random(50_000, 1), readAll(fs, "/.excp/history/checkpoint-500/" + model));
+        assertTrue(fs.getattr("/.excp/history/checkpoint-500").isDir());
+    }
+
+    @Test
+    void renameOfATmpFileReplacesTheTargetAtomically() throws FsException {
+        save(fs, "/last.ckpt", random(1000, 1));
+        save(fs, "/last.ckpt.tmp", random(2000, 2));
+        fs.rename("/last.ckpt.tmp", "/last.ckpt", 0);
+        assertArrayEquals(random(2000, 2), readAll(fs, "/last.ckpt"));
+        assertEquals(Errno.ENOENT, errno(() -> fs.getattr("/last.ckpt.tmp")));
+        assertEquals(1, fs.readdir("/.excp/history").size());
+    }
+
+    @Test
+    void writesWithoutTruncStartFromTheCurrentContentAndAppendGoesToTheEnd() throws FsException {
+        save(fs, "/f", "hello world".getBytes(StandardCharsets.UTF_8));
+        long fh = fs.open("/f", O_RDWR);
+        fs.write(fh, 6, "WORLD".getBytes(StandardCharsets.UTF_8), 5);
+        byte[] buf = new byte[64];
+        int n = fs.read(fh, 0, buf, 64);
+        assertEquals("hello WORLD", new String(buf, 0, n, StandardCharsets.UTF_8), "a writer reads its own writes");
+        assertEquals(11, fs.getattr("/f").size());
+        fs.flush(fh);
+        fs.release(fh);
+        long ap = fs.open("/f", O_WRONLY | O_APPEND);
+        fs.write(ap, 0, "!".getBytes(StandardCharsets.UTF_8), 1);
+        fs.release(ap);
+        assertEquals("hello WORLD!", new String(readAll(fs, "/f"), StandardCharsets.UTF_8));
+        fs.truncate("/f", 5);
+        assertEquals("hello", new String(readAll(fs, "/f"), StandardCharsets.UTF_8));
+        fs.truncate("/f", 7);
+        assertArrayEquals("hello\0\0".getBytes(StandardCharsets.UTF_8), readAll(fs, "/f"));
+        assertEquals(5, fs.store().versions().size(), "save, overwrite, append, two truncates: "
+                + fs.store().versions().size());
+    }
+
+    @Test
+    void closingWithoutChangesSealsNothing() throws FsException {
+        save(fs, "/f", random(100, 1));
+        long fh = fs.open("/f", O_RDWR);
+        assertEquals(100, drain(fs, fh).length);
+        fs.flush(fh);
+        fs.release(fh);
+        long empty = fs.create("/empty", 0644, O_WRONLY | O_CREAT);
+        fs.release(empty);
+        assertEquals(0, fs.getattr("/empty").size());
+        assertEquals(0, readAll(fs, "/empty").length);
+        assertEquals("empty", xattr("/empty", "user.excp.kind"));
+        assertEquals(1, fs.store().versions().size());
+    }
+
+    @Test
+    void fsyncSealsAVersionBeforeClose() throws FsException {
+        long fh = fs.create("/ckpt.pt", 0644, O_WRONLY | O_CREAT | O_TRUNC);
+        fs.write(fh, 0, random(5000, 1), 5000);
+        assertEquals("staging", xattr("/ckpt.pt", "user.excp.state"));
+        fs.fsync(fh, false);
+        assertEquals("hot", xattr("/ckpt.pt", "user.excp.state"));
+        String sealed = xattr("/ckpt.pt", "user.excp.version");
+        assertNotEquals("0", sealed);
+        fs.write(fh, 5000, random(10, 2), 10);
+        fs.flush(fh);
+        fs.release(fh);
+        byte[] expect = Arrays.copyOf(random(5000, 1), 5010);
+        System.arraycopy(random(10, 2), 0, expect, 5000, 10);
+        assertArrayEquals(expect, readAll(fs, "/ckpt.pt"));
+        assertNotEquals(sealed, xattr("/ckpt.pt", "user.excp.version"));
+    }
+
+    @Test
+    void twoHandlesOnOneFileShareTheirBytesAndSealOnceAtTheLastClose() throws FsException {
+        long a = fs.create("/f", 0644, O_RDWR | O_CREAT);
+        long b = fs.open("/f", O_RDWR);
+        fs.write(a, 0, "aaaa".getBytes(StandardCharsets.UTF_8), 4);
+        fs.write(b, 2, "bb".getBytes(StandardCharsets.UTF_8), 2);
+        fs.flush(a);
+        assertEquals(0, fs.store().versions().size(), "not sealed while another handle is open");
+        fs.release(a);
+        assertEquals("aabb", new String(drain(fs, b), StandardCharsets.UTF_8));
+        fs.flush(b);
+        fs.release(b);
+        assertEquals(1, fs.store().versions().size());
+        assertEquals("aabb", new String(readAll(fs, "/f"), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void changesToAnUnlinkedOpenFileAreDropped() throws FsException {
+        long fh = fs.create("/f", 0644, O_WRONLY | O_CREAT);
+        fs.write(fh, 0, random(10, 1), 10);
+        fs.unlink("/f");
+        fs.flush(fh);
+        fs.release(fh);
+        assertEquals(Errno.ENOENT, errno(() -> fs.getattr("/f")));
+        assertEquals(List.of(), fs.readdir("/"));
+    }
+
+    @Test
+    void errorsCarryThePosixErrno() throws FsException {
+        save(fs, "/f", random(10, 1));
+        fs.mkdir("/d", 0755);
+        assertEquals(Errno.ENOENT, errno(() -> fs.open("/missing", O_RDONLY)));
+        assertEquals(Errno.EEXIST, errno(() -> fs.create("/f", 0644, O_WRONLY | O_CREAT | O_EXCL)));
+        assertEquals(Errno.EISDIR, errno(() -> fs.open("/d", O_RDONLY)));
+        assertEquals(Errno.EPERM, errno(() -> fs.link("/f", "/g")));
+        assertEquals(Errno.EPERM, errno(() -> fs.setxattr("/f", "user.excp.state", new byte[1], 0)));
+        assertEquals(Errno.EEXIST, errno(() -> fs.mkdir("/.excp", 0755)));
+        assertEquals(Errno.EROFS, errno(() -> fs.rename("/f", "/.excp/history/f", 0)));
+        long ro = fs.open("/f", O_RDONLY);
+        assertEquals(Errno.EBADF, errno(() -> fs.write(ro, 0, new byte[1], 1)));
+        fs.release(ro);
+        assertEquals(Errno.EBADF, errno(() -> fs.release(ro)));
+    }
+
+    @Test
+    void userXattrsAndMetadataPassThrough() throws FsException {
+        save(fs, "/f", random(10, 1));
+        fs.setxattr("/f", "user.lightning", "x".getBytes(StandardCharsets.UTF_8), 0);
+        assertEquals("x", xattr("/f", "user.lightning"));
+        assertTrue(fs.listxattr("/f").contains("user.lightning"));
+        fs.removexattr("/f", "user.lightning");
+        assertEquals(Errno.ENODATA, errno(() -> fs.getxattr("/f", "user.lightning")));
+        fs.chmod("/f", 0600);
+        assertEquals(0600, fs.getattr("/f").mode() & 07777);
+        fs.utimens("/f", Long.MIN_VALUE, 1_000_000_000_000L);
+        assertEquals(1_000_000_000_000L, fs.getattr("/f").mtimeNanos());
+        fs.symlink("f", "/l");
+        assertEquals("f", fs.readlink("/l"));
+        assertTrue(fs.statfs().blockSize() > 0);
+    }
+
+    @Test
+    void sealedVersionsSurviveAReopenOfTheStore() throws IOException, FsException {
+        save(fs, "/ckpt.pt", random(70_000, 1));
+        save(fs, "/ckpt.pt", random(70_000, 2));
+        long open = fs.create("/partial", 0644, O_WRONLY | O_CREAT);
+        fs.write(open, 0, random(100, 3), 100);
+        fs.close();
+        fs = new StoreFileSystem(Store.open(tmp.resolve("store"), StoreOptions.defaults()));
+        assertArrayEquals(random(70_000, 2), readAll(fs, "/ckpt.pt"));
+        assertEquals(1, fs.readdir("/.excp/history").size());
+        assertArrayEquals(random(100, 3), readAll(fs, "/partial"), "a clean unmount seals open changes");
+    }
+
+    @Test
+    void concurrentWritersOfDifferentFiles() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> jobs = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                int k = i;
+                jobs.add(pool.submit(() -> {
+                    save(fs, "/f" + k, random(200_000 + k, k));
+                    assertArrayEquals(random(200_000 + k, k), readAll(fs, "/f" + k));
+                    return null;
+                }));
+            }
+            for (Future<?> f : jobs) f.get();
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(16, fs.readdir("/").size());
+    }
+}
