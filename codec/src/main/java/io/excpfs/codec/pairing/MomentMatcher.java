@@ -188,11 +188,15 @@ public final class MomentMatcher {
                 method = "unique shapes in " + fit.pool.label();
             }
             int likely = 0;
-            if (evidence != null) likely = assignByContent(options, found);
+            Map<Integer, String> scores = new HashMap<>();
+            if (evidence != null) likely = assignByContent(options, found, scores);
             if (likely > 0) method += " + content (sign of W - Wbase vs -exp_avg) for " + likely;
             List<String> open = new ArrayList<>();
             for (var e : opt.slots().entrySet()) {
-                if (!found.containsKey(e.getKey())) open.add(e.getKey() + " " + Arrays.toString(e.getValue().shape()) + " (" + options.get(e.getKey()).size() + " candidates)");
+                if (!found.containsKey(e.getKey())) {
+                    open.add(e.getKey() + " " + Arrays.toString(e.getValue().shape()) + " (" + options.get(e.getKey()).size() + " candidates"
+                            + scores.getOrDefault(e.getKey(), "") + ")");
+                }
             }
             if (!open.isEmpty()) {
                 notes.add(label + ": " + open.size() + " of " + opt.slots().size() + " moment sets unpaired"
@@ -282,7 +286,7 @@ public final class MomentMatcher {
         }
 
         /** Assigns undetermined indices by decisive content evidence; returns how many. */
-        private int assignByContent(List<Set<Candidate>> options, Map<Integer, Found> found) {
+        private int assignByContent(List<Set<Candidate>> options, Map<Integer, Found> found, Map<Integer, String> scores) {
             Set<Candidate> taken = new LinkedHashSet<>();
             found.values().forEach(f -> taken.add(f.param));
             Map<Integer, Candidate> proposals = new LinkedHashMap<>();
@@ -304,6 +308,7 @@ public final class MomentMatcher {
                         s2 = s;
                     }
                 }
+                if (s1 != null) scores.put(i, ", content " + fmt(s1) + " vs " + fmt(s2));
                 if (best != null && ContentEvidence.decisive(s1, s2)) {
                     proposals.put(i, best);
                     claims.merge(best, 1, Integer::sum);
