@@ -174,6 +174,24 @@ class PairerTest {
     }
 
     @Test
+    void scalarParametersAnchorTheOrderButAreNotReturned() {
+        Run run = new Run(34)
+                .add(new Tensor("temperature"))
+                .add(new Tensor("proj.weight", 16, 16))
+                .add(new Tensor("gate"))
+                .add(new Tensor("out.weight", 16, 16))
+                .plainGroup().train();
+        Pairing p = Pairer.pair(Family.HF_BIN.members(run, false, true));
+        Set<MomentPair> expected = Family.HF_BIN.expected(run);
+        assertNoWrongPair(p, expected);
+        Set<String> paired = new HashSet<>();
+        p.pairs().forEach(x -> paired.add(x.param().key()));
+        assertEquals(Set.of("proj.weight", "out.weight"), paired, String.join("\n", p.notes()));
+        assertEquals(Certainty.CERTAIN, p.certainty());
+        assertTrue(String.join("\n", p.notes()).contains("2 pair(s) left out"), String.join("\n", p.notes()));
+    }
+
+    @Test
     void noOptimizerMeansNone() {
         Run run = Run.gpt(27, 1, 8, false, AS_IS).plainGroup().train();
         Ckpt model = new Ckpt("model.safetensors", Format.SAFETENSORS);
@@ -235,7 +253,7 @@ class PairerTest {
     @Test
     void twoOptimizersOverDisjointParameters() {
         Run gen = new Run(32).add(new Tensor("gen.fc.weight", 32, 16)).add(new Tensor("gen.fc.bias", 32)).plainGroup().train();
-        Run disc = new Run(33).add(new Tensor("disc.fc.weight", 1, 32)).add(new Tensor("disc.fc.bias", 1)).plainGroup().train();
+        Run disc = new Run(33).add(new Tensor("disc.fc.weight", 2, 32)).add(new Tensor("disc.fc.bias", 2)).plainGroup().train();
         Ckpt c = new Ckpt("gan.ckpt", Format.TORCH_ZIP);
         gen.writeModel(c, "state_dict/", false, true);
         disc.writeModel(c, "state_dict/", false, true);
