@@ -188,6 +188,74 @@ def make_torch():
     legacy["step"] = torch.tensor(5.0)
     legacy["meta"] = {"epoch": 1}
     torch.save(legacy, os.path.join(OUT, "legacy.pt"), _use_new_zipfile_serialization=False)
+    torch.save(legacy, os.path.join(OUT, "legacy_p4.pt"), _use_new_zipfile_serialization=False, pickle_protocol=4)
+    make_v3_style(os.path.join(OUT, "views_dtypes.pt"), os.path.join(OUT, "rebuild_v3.pt"))
+
+
+def make_v3_style(src, dst):
+    """Re-pickles every tensor of a torch zip the way torch 2.x pickles dtypes that TypedStorage does not know:
+    _rebuild_tensor_v3(storage with persistent id ('storage', torch.UntypedStorage, key, 'cpu', nbytes), offset,
+    size, stride, requires_grad, hooks, torch.<dtype>). torch 1.13 cannot load it; the parser must give the same
+    regions as for the original."""
+    import pickle
+    sizes = {"FloatStorage": (torch.float32, 4), "HalfStorage": (torch.float16, 2),
+             "BFloat16Storage": (torch.bfloat16, 2), "DoubleStorage": (torch.float64, 8),
+             "LongStorage": (torch.int64, 8), "IntStorage": (torch.int32, 4), "BoolStorage": (torch.bool, 1),
+             "ByteStorage": (torch.uint8, 1)}
+    zin = zipfile.ZipFile(src)
+    top = zin.namelist()[0].split("/")[0]
+
+    class Storage:
+        def __init__(self, typ, key, numel):
+            self.typ, self.key, self.numel = typ, key, numel
+
+    class V2Args(tuple):
+        pass
+
+    def rebuild_v3():  # a stand-in that pickles by reference as torch._utils._rebuild_tensor_v3
+        raise AssertionError
+
+    rebuild_v3.__module__, rebuild_v3.__qualname__ = "torch._utils", "_rebuild_tensor_v3"
+
+    class Reader(pickle.Unpickler):
+        def find_class(self, module, name):
+            if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+                return lambda *a: V2Args(a)
+            if module == "torch" and name in sizes:
+                return name
+            if (module, name) == ("collections", "OrderedDict"):
+                return collections.OrderedDict
+            raise ValueError((module, name))
+
+        def persistent_load(self, pid):
+            return Storage(pid[1], pid[2], pid[4])
+
+    class Writer(pickle.Pickler):
+        def persistent_id(self, o):
+            if isinstance(o, Storage):
+                return ("storage", torch.UntypedStorage, o.key, "cpu", o.numel * sizes[o.typ][1])
+            return None
+
+        def reducer_override(self, o):
+            if isinstance(o, V2Args):
+                return rebuild_v3, tuple(o[:6]) + (sizes[o[0].typ][0],)
+            return NotImplemented
+
+    obj = Reader(io.BytesIO(zin.read(top + "/data.pkl"))).load()
+    torch._utils._rebuild_tensor_v3 = rebuild_v3
+    try:
+        buf = io.BytesIO()
+        Writer(buf, protocol=2).dump(obj)
+    finally:
+        del torch._utils._rebuild_tensor_v3
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        zput(z, "archive/data.pkl", buf.getvalue())
+        for n in zin.namelist():
+            if "/data/" in n:
+                zput(z, "archive/data/" + n.split("/data/")[1], zin.read(n))
+        zput(z, "archive/version", b"3\n")
+    write(dst, out.getvalue())
 
 
 def make_torch2_style(src, dst):
@@ -354,6 +422,9 @@ def make_expectations(st_tensors):
               "protocol4.pt", "protocol5.pt", "torch2_style.pt", "subclass.pt"):
         exp[n] = expect_torch(n)
     exp["legacy.pt"] = expect_torch("legacy.pt", legacy=True)
+    exp["legacy_p4.pt"] = expect_torch("legacy_p4.pt", legacy=True)
+    v3 = json.loads(json.dumps(exp["views_dtypes.pt"]))  # same tensors, re-pickled with _rebuild_tensor_v3
+    exp["rebuild_v3.pt"] = v3
     for n in ("array.npy", "fortran_v2.npy", "v3.npy", "arrays.npz"):
         exp[n] = expect_numpy(n)
     with open(os.path.join(OUT, "expected.json"), "w") as f:
