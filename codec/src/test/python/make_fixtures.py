@@ -180,6 +180,9 @@ def make_torch():
     torch.save({"tagged": tagged, "param": torch.nn.Parameter(torch.ones(2, 2)), "plain": torch.zeros(3)},
                os.path.join(OUT, "subclass.pt"))
 
+    # int key 1 and text key "1" give the same key path: the second region becomes "1#2"
+    torch.save({1: torch.ones(4), "1": torch.zeros(4)}, os.path.join(OUT, "colliding_keys.pt"))
+
     legacy = collections.OrderedDict()
     legacy["w"] = torch.arange(12, dtype=torch.float32).reshape(3, 4) / 3
     legacy["w_view"] = legacy["w"][1]
