@@ -180,6 +180,7 @@ def make_torch():
     torch.save({"tagged": tagged, "param": torch.nn.Parameter(torch.ones(2, 2)), "plain": torch.zeros(3)},
                os.path.join(OUT, "subclass.pt"))
 
+    torch.save(torch.linspace(0, 1, 10), os.path.join(OUT, "single_tensor.pt"))
     # int key 1 and text key "1" give the same key path: the second region becomes "1#2"
     torch.save({1: torch.ones(4), "1": torch.zeros(4)}, os.path.join(OUT, "colliding_keys.pt"))
 
@@ -347,7 +348,7 @@ def role(path, dtype, numel):
 def walk(obj, path, out):
     """Key paths of every tensor, in the order torch pickles them (dict insertion order)."""
     if isinstance(obj, torch.Tensor):
-        out.append((path, obj))
+        out.append((path or "tensor", obj))
     elif isinstance(obj, dict):
         for k, v in obj.items():
             walk(v, (path + "/" if path else "") + str(k), out)
@@ -422,7 +423,7 @@ def expect_numpy(name):
 def make_expectations(st_tensors):
     exp = {"model.safetensors": expect_safetensors("model.safetensors", st_tensors)}
     for n in ("state_dict.pt", "nanogpt_ckpt.pt", "optimizer.pt", "lightning.ckpt", "views_dtypes.pt",
-              "protocol4.pt", "protocol5.pt", "torch2_style.pt", "subclass.pt"):
+              "protocol4.pt", "protocol5.pt", "torch2_style.pt", "subclass.pt", "single_tensor.pt"):
         exp[n] = expect_torch(n)
     exp["legacy.pt"] = expect_torch("legacy.pt", legacy=True)
     exp["legacy_p4.pt"] = expect_torch("legacy_p4.pt", legacy=True)

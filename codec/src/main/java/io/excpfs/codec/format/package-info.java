@@ -18,7 +18,7 @@
  * <ul>
  *   <li>safetensors: one region per tensor (logical shape), in header order; {@code __metadata__} → metadata.</li>
  *   <li>torch zip and legacy: one region per storage. Key = first key path (pickle order) of a tensor using it;
- *       other key paths → aliases. Shape = the tensors' shape when every tensor using the storage is the same
+ *       other key paths → aliases; a tensor saved on its own ({@code torch.save(t)}) has key path {@code tensor}. Shape = the tensors' shape when every tensor using the storage is the same
  *       contiguous view of all of it, else the flat element count. Empty storages, storages of types the codec
  *       does not know ({@link io.excpfs.codec.DType#OTHER}: complex, quantized, fp8), storages whose tensors
  *       disagree on the type, storages no recognised tensor uses, and compressed data entries stay skeleton.</li>
