@@ -1,12 +1,18 @@
 package io.excpfs.codec.pairing;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.excpfs.codec.Format;
+import io.excpfs.codec.Layout;
 import io.excpfs.codec.Role;
 import io.excpfs.codec.SetMember;
 import io.excpfs.codec.TensorRef;
 import io.excpfs.codec.TensorRegion;
 
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,12 +50,30 @@ record ParamPool(String file, String parent, List<Candidate> candidates, boolean
         };
     }
 
+    /** Regions in the file's object order (metadata #tensor_order from Formats.parse), else in offset order. */
+    static List<TensorRegion> inObjectOrder(Layout layout) {
+        String order = layout.metadata().get("#tensor_order");
+        if (order == null) return layout.regions();
+        Map<String, Integer> rank = new HashMap<>();
+        try {
+            int i = 0;
+            for (JsonNode n : JSON.readTree(order)) rank.putIfAbsent(n.asText(), i++);
+        } catch (IOException e) {
+            return layout.regions();
+        }
+        List<TensorRegion> rs = new ArrayList<>(layout.regions());
+        rs.sort(Comparator.comparingInt(r -> rank.getOrDefault(r.key(), Integer.MAX_VALUE)));
+        return rs;
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     static List<ParamPool> find(List<SetMember> members, List<OptimizerState> optimizers) {
         Map<String, List<Candidate>> byPool = new LinkedHashMap<>();
         Map<String, Boolean> known = new LinkedHashMap<>();
         for (int mi = 0; mi < members.size(); mi++) {
             SetMember m = members.get(mi);
-            for (TensorRegion r : m.layout().regions()) {
+            for (TensorRegion r : inObjectOrder(m.layout())) {
                 if (!r.dtype().isFloat() || r.role() == Role.EXP_AVG || r.role() == Role.EXP_AVG_SQ
                         || r.role() == Role.NON_FLOAT || inOptimizer(m.name(), r.key(), optimizers)) {
                     continue;
