@@ -88,6 +88,11 @@ public final class StoreFileSystem implements FileSystemOps {
     }
 
     private static FsException io(String what, IOException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("No space left on device") || m.contains("Disk quota exceeded")) {
+            LOG.log(Level.WARNING, what + ": " + m);
+            return new FsException(Errno.ENOSPC, what + ": " + m, e);
+        }
         if (e instanceof CorruptDataException) {
             LOG.log(Level.ERROR, what + ": corrupt data: " + e.getMessage());
             return new FsException(Errno.EIO, what + ": " + e.getMessage(), e);
@@ -160,12 +165,20 @@ public final class StoreFileSystem implements FileSystemOps {
         }
     }
 
-    private Attr withDraft(Attr a) {
-        if (!a.isFile()) return a;
-        Draft d;
+    /**
+     * The open draft of a regular file, if any. Times set on a file with unsealed changes (cp -p and rsync -t set
+     * them on the descriptor before closing it) apply to the sealed version: the changes are sealed first, since a
+     * seal stamps the time of sealing.
+     */
+    private Draft draftOf(Attr a) {
+        if (!a.isFile()) return null;
         synchronized (drafts) {
-            d = drafts.get(a.ino());
+            return drafts.get(a.ino());
         }
+    }
+
+    private Attr withDraft(Attr a) {
+        Draft d = draftOf(a);
         if (d == null || !d.isDirty()) return a;
         return new Attr(a.ino(), a.mode(), a.nlink(), a.uid(), a.gid(), d.size(), a.atimeNanos(),
                 Math.max(a.mtimeNanos(), d.mtimeNanos()), a.ctimeNanos());
@@ -244,6 +257,8 @@ public final class StoreFileSystem implements FileSystemOps {
     @Override
     public void utimens(String path, long atimeNanos, long mtimeNanos) throws FsException {
         requireLive(path);
+        Draft d = mtimeNanos == Long.MIN_VALUE ? null : draftOf(store.stat(path));
+        if (d != null && d.isDirty()) seal(d);
         store.utimens(path, atimeNanos, mtimeNanos);
     }
 

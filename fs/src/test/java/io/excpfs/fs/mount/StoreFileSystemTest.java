@@ -189,6 +189,18 @@ class StoreFileSystemTest {
     }
 
     @Test
+    void timesSetBeforeCloseSurviveTheSealLikeCpMinusP() throws FsException {
+        long fh = fs.create("/copy", 0644, O_WRONLY | O_CREAT | O_TRUNC);
+        fs.write(fh, 0, random(1000, 1), 1000);
+        fs.utimens("/copy", 1_000_000_000_000L, 2_000_000_000_000L);
+        fs.flush(fh);
+        fs.release(fh);
+        assertEquals(2_000_000_000_000L, fs.getattr("/copy").mtimeNanos());
+        assertArrayEquals(random(1000, 1), readAll(fs, "/copy"));
+        assertEquals(1, fs.store().versions().size());
+    }
+
+    @Test
     void closingWithoutChangesSealsNothing() throws FsException {
         save(fs, "/f", random(100, 1));
         long fh = fs.open("/f", O_RDWR);

@@ -69,7 +69,9 @@ class StoreMountTest {
         Files.createDirectories(src.resolve("checkpoint-500"));
         Files.write(src.resolve("checkpoint-500/model.safetensors"), new byte[300_000]);
         Files.writeString(src.resolve("checkpoint-500/trainer_state.json"), "{}");
-        ok(tmp, "cp", "-r", src.resolve("checkpoint-500").toString(), mnt.toString());
+        ok(tmp, "touch", "-d", "2001-02-03 04:05:06 UTC", src.resolve("checkpoint-500/model.safetensors").toString());
+        ok(tmp, "cp", "-rp", src.resolve("checkpoint-500").toString(), mnt.toString());
+        assertEquals("981173106\n", ok(mnt, "stat", "-c", "%Y", "checkpoint-500/model.safetensors"), "cp -p keeps mtime");
         ok(mnt, "mv", "checkpoint-500", "checkpoint-1000");
         assertEquals("300000\n", ok(mnt, "stat", "-c", "%s", "checkpoint-1000/model.safetensors"));
         assertEquals("model.safetensors\ntrainer_state.json\n", ok(mnt, "ls", "checkpoint-1000"));
