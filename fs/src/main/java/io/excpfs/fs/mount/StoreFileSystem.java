@@ -141,12 +141,22 @@ public final class StoreFileSystem implements FileSystemOps {
             failure = e;
         }
         synchronized (drafts) {
-            if (d.refs == 0 && drafts.get(d.ino) == d) {
-                drafts.remove(d.ino);
+            if (d.refs == 0) {
+                if (drafts.get(d.ino) == d) drafts.remove(d.ino);
                 d.discard();
             }
         }
         if (failure != null) throw failure;
+    }
+
+    /** Detaches the draft of a removed inode from the table, so a new file given the same number starts afresh. */
+    private void orphan(long ino) {
+        synchronized (drafts) {
+            Draft d = drafts.remove(ino);
+            if (d == null) return;
+            d.orphan();
+            if (d.refs == 0) d.discard();
+        }
     }
 
     private void seal(Draft d) throws FsException {
@@ -177,11 +187,17 @@ public final class StoreFileSystem implements FileSystemOps {
         }
     }
 
-    private Attr withDraft(Attr a) {
+    /**
+     * The attributes of {@code path} with its unsealed changes. When a seal finishes while the store was read, the
+     * store is read again: an attribute from before the seal would shrink the kernel's idea of the file size.
+     */
+    private Attr withDraft(String path, Attr a) throws FsException {
         Draft d = draftOf(a);
-        if (d == null || !d.isDirty()) return a;
-        return new Attr(a.ino(), a.mode(), a.nlink(), a.uid(), a.gid(), d.size(), a.atimeNanos(),
-                Math.max(a.mtimeNanos(), d.mtimeNanos()), a.ctimeNanos());
+        if (d == null) return a;
+        Draft.Unsealed u = d.unsealed();
+        if (u == null) return store.stat(path);
+        return new Attr(a.ino(), a.mode(), a.nlink(), a.uid(), a.gid(), u.size(), a.atimeNanos(),
+                Math.max(a.mtimeNanos(), u.mtimeNanos()), a.ctimeNanos());
     }
 
     // ------------------------------------------------------------------------------------------- namespace
@@ -189,7 +205,7 @@ public final class StoreFileSystem implements FileSystemOps {
     @Override
     public Attr getattr(String path) throws FsException {
         if (isControl(path)) return controlAttr(path);
-        return withDraft(store.stat(path));
+        return withDraft(path, store.stat(path));
     }
 
     @Override
@@ -214,14 +230,26 @@ public final class StoreFileSystem implements FileSystemOps {
     @Override
     public void unlink(String path) throws FsException {
         requireLive(path);
+        long ino = store.stat(path).ino();
         store.unlink(path);
+        orphan(ino);
         changed();
     }
 
     @Override
     public void rename(String from, String to, int flags) throws FsException {
         requireLive(from, to);
+        long replaced = -1;
+        if ((flags & RENAME_EXCHANGE) == 0) {
+            try {
+                Attr target = store.stat(to);
+                if (target.isFile()) replaced = target.ino();
+            } catch (FsException e) {
+                if (e.errno() != Errno.ENOENT && e.errno() != Errno.ENOTDIR) throw e;
+            }
+        }
         store.rename(from, to, flags);
+        if (replaced >= 0 && replaced != store.stat(to).ino()) orphan(replaced);
         changed();
     }
 
@@ -445,7 +473,8 @@ public final class StoreFileSystem implements FileSystemOps {
         synchronized (drafts) {
             d = drafts.get(a.ino());
         }
-        return describe(currentVersion(path, a.ino()), d != null && d.isDirty(), name);
+        boolean staging = d != null && d.isDirty();
+        return describe(currentVersion(path, a.ino()), staging, name);
     }
 
     /** The value of one {@code user.excp.*} attribute of version {@code v} (null: a file without a version). */

@@ -147,7 +147,7 @@ class StoreMountTest {
 
     /** The same random file operations on the mount and on a plain directory give the same results and bytes. */
     @ParameterizedTest
-    @ValueSource(longs = {1, 2, 3})
+    @ValueSource(longs = {1, 2, 3, 4, 5})
     void differentialAgainstAPlainDirectory(long seed) throws IOException {
         Path plain = tmp.resolve("plain");
         Files.createDirectories(plain);
@@ -155,16 +155,16 @@ class StoreMountTest {
         List<String> log = new ArrayList<>();
         for (int i = 0; i < 250; i++) {
             String a = randomPath(r), b = randomPath(r);
-            int op = r.nextInt(10);
+            int op = r.nextInt(12);
             byte[] data = new byte[r.nextInt(4) == 0 ? r.nextInt(300_000) : r.nextInt(5000)];
             r.nextBytes(data);
             long at = r.nextInt(400_000);
             String outcomeMount = apply(mnt, op, a, b, data, at);
             String outcomePlain = apply(plain, op, a, b, data, at);
-            log.add(i + ": op " + op + " " + a + " " + b + " -> " + outcomePlain);
+            log.add(i + ": op " + op + " " + a + " " + b + " len " + data.length + " at " + at + " -> " + outcomePlain);
             assertEquals(outcomePlain, outcomeMount, "step " + i + " differs; log:\n" + String.join("\n", log));
         }
-        assertEquals(tree(plain), tree(mnt));
+        assertEquals(tree(plain), tree(mnt), () -> "log:\n" + String.join("\n", log));
     }
 
     private static String randomPath(Random r) {
@@ -198,6 +198,9 @@ class StoreMountTest {
                     return Integer.toHexString(java.util.Arrays.hashCode(Files.readAllBytes(pa)));
                 }
                 case 9 -> Files.delete(pa.getParent().equals(root) ? pa : pa.getParent());
+                case 10 -> Files.createSymbolicLink(pa, Path.of(b));
+                case 11 -> Files.setPosixFilePermissions(pa, java.nio.file.attribute.PosixFilePermissions.fromString(
+                        (at & 1) == 0 ? "rw-------" : "rwxr-x---"));
                 default -> throw new AssertionError(op);
             }
             return "ok";
@@ -218,8 +221,11 @@ class StoreMountTest {
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {
                 String rel = root.relativize(p).toString();
-                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) out.put(rel, "dir");
-                else out.put(rel, Files.size(p) + ":" + java.util.Arrays.hashCode(Files.readAllBytes(p)));
+                String perms = java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+                if (Files.isSymbolicLink(p)) out.put(rel, "-> " + Files.readSymbolicLink(p));
+                else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) out.put(rel, "dir " + perms);
+                else out.put(rel, perms + " " + Files.size(p) + ":" + java.util.Arrays.hashCode(Files.readAllBytes(p)));
             }
         }
         return out;
