@@ -165,7 +165,10 @@ final class Demotion {
                 db.update(() -> {
                     for (Retention.Decision d : drop) {
                         if (d.action() == Retention.Action.HIDE) db.hide(d.id());
-                        else if (db.remove(d.id())) LOG.log(System.Logger.Level.INFO, "retention removed version " + d.id() + " of " + byId.get(d.id()).path() + ": " + d.reason());
+                        else if (db.remove(d.id())) {
+                            store.forget(d.id());
+                            LOG.log(System.Logger.Level.INFO, "retention removed version " + d.id() + " of " + byId.get(d.id()).path() + ": " + d.reason());
+                        }
                     }
                 });
                 store.deleteGarbage();

@@ -544,8 +544,9 @@ final class Metadata implements AutoCloseable {
         long set = queryLong("SELECT max(id) FROM sets WHERE dir=?", 0, dir);
         if (set != 0) {
             boolean closed = queryLong("SELECT closed FROM sets WHERE id=?", 0, set) != 0;
-            boolean sameName = queryLong("SELECT count(*) FROM versions WHERE set_id=? AND path=?", 0, set, path) > 0;
-            if (closed || sameName) set = 0;
+            boolean sameLineage = queryLong("SELECT count(*) FROM versions WHERE set_id=? AND (path=? OR lineage=?)", 0,
+                    set, path, Lineage.key(path)) > 0;
+            if (closed || sameLineage) set = 0;
         }
         if (set == 0) {
             exec("INSERT INTO sets(dir) VALUES(?)", dir);

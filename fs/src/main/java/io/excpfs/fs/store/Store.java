@@ -1,7 +1,9 @@
 package io.excpfs.fs.store;
 
+import io.excpfs.cache.BaseCache;
+import io.excpfs.cache.ChainSource;
+import io.excpfs.cache.CorruptVersionException;
 import io.excpfs.codec.ByteSource;
-import io.excpfs.codec.CorruptObjectException;
 import io.excpfs.codec.Reconstruction;
 import io.excpfs.fs.ops.Attr;
 import io.excpfs.fs.ops.Errno;
@@ -29,6 +31,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.stream.Stream;
 
 /**
@@ -52,7 +55,7 @@ public final class Store implements AutoCloseable {
     private final Metadata db;
     private final FileChannel lockChannel;
     private final FileLock lock;
-    private final RecentBases bases;
+    private final BaseCache bases;
     private final Demotion demotion;
     private final Codec codec;
     private final Map<Long, Integer> pins = new HashMap<>();
@@ -68,7 +71,7 @@ public final class Store implements AutoCloseable {
         this.db = db;
         this.lockChannel = lockChannel;
         this.lock = lock;
-        this.bases = new RecentBases(options.cacheBytes());
+        this.bases = BaseCache.builder(new StoredChain()).maximumBytes(options.cacheBytes()).decoder(codec::decode).build();
         this.demotion = readOnly ? null : new Demotion(this, options);
     }
 
@@ -458,34 +461,37 @@ public final class Store implements AutoCloseable {
      * What a read of a COLD version returns: resolves its chain iteratively back to the nearest cached version or
      * the seed, then decodes forward.
      */
-    Reconstruction reconstruct(long versionId) throws FsException, IOException {
-        List<Metadata.ChainLink> chain = new ArrayList<>();
-        Reconstruction r = null;
-        long cur = versionId;
-        synchronized (db) {
-            while (true) {
-                r = bases.get(cur);
-                if (r != null) break;
-                Metadata.ChainLink link = db.read(db.chainLinkSupplier(cur));
-                if (link == null) throw new CorruptDataException("version " + cur + " (in the chain of " + versionId + ") is missing");
-                if (link.state() != VersionState.COLD) throw new CorruptDataException("version " + cur + " is the base of a residual but is not COLD");
-                chain.add(link);
-                if (link.base() == 0) break;
-                if (chain.size() > 100_000) throw new CorruptDataException("chain of version " + versionId + " loops");
-                cur = link.base();
-            }
+    Reconstruction reconstruct(long versionId) throws IOException {
+        try {
+            return bases.get(versionId);
+        } catch (CorruptVersionException e) {
+            throw new CorruptDataException("version " + e.versionId() + " (in the chain of " + versionId + "): " + e.getMessage(), e);
         }
-        for (int i = chain.size() - 1; i >= 0; i--) {
-            Metadata.ChainLink link = chain.get(i);
-            byte[] object = readColdObject(link.object(), link.objectCrc());
+    }
+
+    /** The chain of COLD versions as the cache of bases walks it: metadata for bases, object files for content. */
+    private final class StoredChain implements ChainSource {
+        @Override public OptionalLong baseOf(long versionId) throws IOException {
+            Metadata.ChainLink link = link(versionId);
+            return link.base() == 0 ? OptionalLong.empty() : OptionalLong.of(link.base());
+        }
+
+        @Override public byte[] object(long versionId) throws IOException {
+            Metadata.ChainLink link = link(versionId);
+            return readColdObject(link.object(), link.objectCrc());
+        }
+
+        private Metadata.ChainLink link(long versionId) throws IOException {
+            Metadata.ChainLink link;
             try {
-                r = codec.decode(object, r);
-            } catch (CorruptObjectException e) {
-                throw new CorruptDataException("object of version " + link.id() + " (" + link.object() + "): " + e.getMessage(), e);
+                link = db.read(db.chainLinkSupplier(versionId));
+            } catch (FsException e) {
+                throw new IOException(e.getMessage(), e);
             }
-            bases.put(link.id(), r);
+            if (link == null) throw new CorruptDataException("version " + versionId + " is missing from the metadata");
+            if (link.state() != VersionState.COLD) throw new CorruptDataException("version " + versionId + " is read through a chain but is not COLD");
+            return link;
         }
-        return r;
     }
 
     byte[] readColdObject(String objectId, int crc) throws IOException {
@@ -515,11 +521,24 @@ public final class Store implements AutoCloseable {
 
     void cacheReconstruction(long versionId, Reconstruction r) { bases.put(versionId, r); }
 
+    void forget(long versionId) { bases.invalidate(versionId); }
+
     // ---------------------------------------------------------------- history, stats
 
     /** Every stored version of a lineage or path (live, history and hidden), in seal order. */
     public List<VersionInfo> history(String pathOrLineage) throws FsException {
         return db.read(() -> db.versionsOf(pathOrLineage));
+    }
+
+    /** The current version of a regular file, or null while it has none (created, not yet sealed). */
+    public VersionInfo current(String path) throws FsException {
+        return db.read(() -> {
+            long ino = db.resolve(path);
+            Attr a = db.attr(ino);
+            if (a.isDir()) throw new FsException(Errno.EISDIR, path);
+            long v = db.currentVersion(ino);
+            return v == 0 ? null : db.version(v);
+        });
     }
 
     /** Every stored version, in seal order. */

@@ -2,6 +2,8 @@ package io.excpfs.fs.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -103,6 +105,22 @@ class CliTest {
         assertTrue(text.out().contains("/checkpoint-500/model.bin"), text.out());
     }
 
+    @Test void statsAndVerifyWorkWhileTheStoreIsOpenForWriting() throws Exception {
+        Path store = tmp.resolve("store");
+        try (var s = io.excpfs.fs.store.Store.open(store, io.excpfs.fs.store.StoreOptions.defaults())) {
+            s.createFile("/x.bin", 0644, 0, 0);
+            s.seal("/x.bin", s.stage(new java.io.ByteArrayInputStream(random(5000, 1))));
+            assertTrue(Files.exists(store.resolve("excpfs.db-wal")));
+            Run st = run("stats", store.toString(), "--json");
+            assertEquals(0, st.code(), st.err());
+            assertEquals(5000, new ObjectMapper().readTree(st.out()).get("raw_bytes").asLong());
+            assertEquals(0, run("verify", store.toString()).code());
+            Run imp = run("import", runDir().toString(), store.toString());
+            assertEquals(ExitCode.STORE, imp.code(), "a second writer is refused");
+            assertTrue(imp.err().contains("open for writing"), imp.err());
+        }
+    }
+
     @Test void verifyNamesAFlippedBit() throws Exception {
         Path store = tmp.resolve("store");
         Files.createDirectories(tmp.resolve("r"));
@@ -149,6 +167,68 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("notes.txt: OPAQUE, 16 bytes"), r.out());
         assertTrue(r.out().contains("pairing: NONE"), r.out());
+    }
+
+    static boolean torchAvailable() {
+        if (!Files.isExecutable(Path.of("/usr/bin/python3"))) return false;
+        try {
+            Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    static String python(Path script, String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/python3", script.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        return out.strip();
+    }
+
+    Path resource(String name) throws Exception {
+        Path p = tmp.resolve(name);
+        try (var in = CliTest.class.getResourceAsStream(name)) {
+            Files.copy(in, p);
+        }
+        return p;
+    }
+
+    @Test @Tag("slow") void realTorchCheckpointsRoundTripThroughTheCodec() throws Exception {
+        Assumptions.assumeTrue(torchAvailable(), "needs /usr/bin/python3 with torch");
+        Path run = tmp.resolve("run");
+        python(resource("gen_run.py"), run.toString(), "4");
+        Path store = tmp.resolve("store");
+        Run imp = run("import", run.toString(), store.toString());
+        assertEquals(0, imp.code(), imp.err());
+        JsonNode doc = new ObjectMapper().readTree(run("stats", store.toString(), "--json").out());
+        List<String> kinds = new java.util.ArrayList<>();
+        doc.get("versions").forEach(v -> kinds.add(v.get("path").asText() + "=" + v.get("kind").asText()));
+        assertEquals(List.of("/checkpoint-20/ckpt.pt=seed", "/checkpoint-40/ckpt.pt=residual", "/checkpoint-60/ckpt.pt=residual",
+                "/checkpoint-80/ckpt.pt=hot", "/ckpt.pt=hot"), kinds);
+        for (JsonNode v : doc.get("versions")) {
+            if (v.get("kind").asText().equals("residual")) {
+                assertTrue(v.get("stored_bytes").asLong() * 4 < v.get("raw_bytes").asLong(), "residuals compress: " + v);
+            }
+        }
+        Run ver = run("verify", store.toString(), "--deep");
+        assertEquals(0, ver.code(), ver.err());
+        Path dest = tmp.resolve("dest");
+        assertEquals(0, run("export", store.toString(), dest.toString()).code());
+        assertArrayEquals(Files.readAllBytes(run.resolve("ckpt.pt")), Files.readAllBytes(dest.resolve("ckpt.pt")), "HOT is exact");
+        assertArrayEquals(Files.readAllBytes(run.resolve("checkpoint-80/ckpt.pt")), Files.readAllBytes(dest.resolve("checkpoint-80/ckpt.pt")));
+        Path compare = resource("compare.py");
+        for (int step : new int[]{20, 40, 60}) {
+            String f = "checkpoint-" + step + "/ckpt.pt";
+            String out = python(compare, run.resolve(f).toString(), dest.resolve(f).toString());
+            assertTrue(out.startsWith("max_rel_err="), out);
+            assertEquals(Files.size(run.resolve(f)), Files.size(dest.resolve(f)), "same size");
+        }
+        assertEquals("max_rel_err=0", python(compare, run.resolve("checkpoint-20/ckpt.pt").toString(),
+                dest.resolve("checkpoint-20/ckpt.pt").toString()), "a seed is lossless");
     }
 
     @Test void naturalOrderSortsStepsByValue() {

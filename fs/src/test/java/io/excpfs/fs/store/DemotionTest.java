@@ -91,6 +91,17 @@ class DemotionTest {
         }
     }
 
+    @Test void stepFilesInOneDirectoryAreSeparateSetsAndAllButTheNewestDemote() throws Exception {
+        try (Store s = open("")) {
+            s.mkdir("/out", 0755, 0, 0);
+            for (int step = 1; step <= 5; step++) write(s, "/out/ckpt-step" + step + ".pt", random(8000, step));
+            s.flush();
+            List<VersionInfo> h = s.history("/out/ckpt-step*.pt");
+            assertEquals(List.of("seed", "residual", "residual", "residual", "hot"), h.stream().map(VersionInfo::kind).toList());
+            assertEquals(5, h.stream().map(VersionInfo::setId).distinct().count(), "one set per checkpoint file");
+        }
+    }
+
     @Test void keepLastHidesBasesAndRemovesWhatNobodyNeeds() throws Exception {
         byte[][] data = new byte[6][];
         for (int i = 0; i < data.length; i++) data[i] = random(20_000, 200 + i);

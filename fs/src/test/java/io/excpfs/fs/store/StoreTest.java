@@ -74,6 +74,7 @@ class StoreTest {
             assertEquals(VersionStatus.HISTORY, h.get(0).status());
             assertEquals("overwritten", h.get(0).endReason());
             assertEquals(VersionStatus.LIVE, h.get(1).status());
+            assertEquals(h.get(1), s.current("/ckpt.pt"));
             try (VersionView old = s.openVersion(h.get(0).id())) {
                 assertArrayEquals(a, old.read(0, (int) old.size()));
             }
@@ -229,6 +230,7 @@ class StoreTest {
             s.createFile("/new.pt", 0644, 0, 0);
             assertEquals(0, s.stat("/new.pt").size());
             assertNull(s.openCurrent("/new.pt"));
+            assertNull(s.current("/new.pt"));
             write(s, "/new.pt", new byte[0]);
             try (VersionView v = s.openCurrent("/new.pt")) {
                 assertEquals(0, v.size());
