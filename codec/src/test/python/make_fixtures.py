@@ -121,6 +121,10 @@ def trained(seed=0, steps=2):
     return model, opt, sched
 
 
+class TaggedTensor(torch.Tensor):
+    """A tensor subclass: torch pickles it through torch._tensor._rebuild_from_type_v2."""
+
+
 def make_torch():
     model, opt, sched = trained()
     torch.save(model.state_dict(), os.path.join(OUT, "state_dict.pt"))
@@ -164,6 +168,18 @@ def make_torch():
     views["nested"] = {"list": [torch.ones(3), base[2]], "tuple": (torch.full((2, 2), 0.25), 7)}
     torch.save(views, os.path.join(OUT, "views_dtypes.pt"))
 
+    small = {"w": torch.arange(6, dtype=torch.float32).reshape(2, 3) / 5, "b": torch.ones(3).half(), "n": 5,
+             "groups": [{"params": [0, 1], "lr": 0.5}]}
+    small["tied"] = small["w"]
+    torch.save(small, os.path.join(OUT, "protocol4.pt"), pickle_protocol=4)
+    torch.save(small, os.path.join(OUT, "protocol5.pt"), pickle_protocol=5)
+    make_torch2_style(os.path.join(OUT, "state_dict.pt"), os.path.join(OUT, "torch2_style.pt"))
+
+    tagged = torch.arange(8, dtype=torch.float32).as_subclass(TaggedTensor)
+    tagged.tag = "kept"
+    torch.save({"tagged": tagged, "param": torch.nn.Parameter(torch.ones(2, 2)), "plain": torch.zeros(3)},
+               os.path.join(OUT, "subclass.pt"))
+
     legacy = collections.OrderedDict()
     legacy["w"] = torch.arange(12, dtype=torch.float32).reshape(3, 4) / 3
     legacy["w_view"] = legacy["w"][1]
@@ -172,6 +188,31 @@ def make_torch():
     legacy["step"] = torch.tensor(5.0)
     legacy["meta"] = {"epoch": 1}
     torch.save(legacy, os.path.join(OUT, "legacy.pt"), _use_new_zipfile_serialization=False)
+
+
+def make_torch2_style(src, dst):
+    """Re-packs a torch 1.13 zip the way torch 2.x lays it out: top folder archive/, byteorder,
+    .data/serialization_id, .format_version, data entries aligned to 64 bytes with an 'FB' padding extra field."""
+    zin = zipfile.ZipFile(src)
+    top = zin.namelist()[0].split("/")[0]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        def put(name, data):
+            info = zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0))
+            header = 30 + len(name.encode())
+            pad = (64 - (out.tell() + header + 4) % 64) % 64
+            info.extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad
+            z.writestr(info, data)
+        put("archive/data.pkl", zin.read(top + "/data.pkl"))
+        put("archive/.format_version", b"1")
+        put("archive/.storage_alignment", b"64")
+        put("archive/byteorder", b"little")
+        for n in zin.namelist():
+            if "/data/" in n:
+                put("archive/data/" + n.split("/data/")[1], zin.read(n))
+        put("archive/version", b"3\n")
+        put("archive/.data/serialization_id", b"0123456789012345678901234567890123456789")
+    write(dst, out.getvalue())
 
 
 # ---------------------------------------------------------------------------------------------- numpy
@@ -188,6 +229,26 @@ def make_numpy():
     np.savez(os.path.join(OUT, "arrays.npz"), weights=a, bias=rng.standard_normal(5),
              counts=np.arange(4, dtype="<i8"), half=rng.standard_normal(6).astype("<f2"))
     np.savez_compressed(os.path.join(OUT, "compressed.npz"), weights=a, more=np.ones(64, dtype="<f4"))
+
+
+# ---------------------------------------------------------------------------------------------- plain pickles
+
+PICKLE_SAMPLE = collections.OrderedDict([
+    ("ints", [0, 1, -5, 255, 65536, -2 ** 31, 2 ** 40]),
+    ("big", 2 ** 70),
+    ("floats", (0.1, -2.5, 1e-08, 3.0)),
+    ("text", "héllo \u2603 \\u0041"),
+    ("flags", {"on": True, "off": False, "none": None}),
+    ("nested", {"k": [{"x": 1}, ("y", 2)]}),
+    ("blob", b"xy"),
+    (7, "int key"),
+])
+
+
+def make_pickles():
+    import pickle
+    for proto in range(6):
+        write(os.path.join(OUT, "sample_p%d.pkl" % proto), pickle.dumps(PICKLE_SAMPLE, protocol=proto))
 
 
 # ---------------------------------------------------------------------------------------------- expectations
@@ -260,7 +321,8 @@ def expect_torch(name, legacy=False):
         d = DTYPE_NAMES[t.dtype]
         regions.append({"key": path, "dtype": d, "shape": logical_shape(views[ident], numel), "role": role(path, d, numel),
                         "sha256": hashlib.sha256(storage_bytes(t)).hexdigest()})
-    return {"format": "TORCH_LEGACY" if legacy else "TORCH_ZIP", "regions": regions, "aliases": aliases}
+    return {"format": "TORCH_LEGACY" if legacy else "TORCH_ZIP", "regions": regions, "aliases": aliases,
+            "order": [p for p, _ in uses]}
 
 
 def expect_safetensors(name, tensors):
@@ -270,7 +332,7 @@ def expect_safetensors(name, tensors):
         d = ST_DTYPES[t.dtype]
         regions.append({"key": k, "dtype": d, "shape": list(t.shape), "role": role(k, d, t.numel()),
                         "sha256": hashlib.sha256(tensor_bytes(t)).hexdigest()})
-    return {"format": "SAFETENSORS", "regions": regions, "aliases": {}}
+    return {"format": "SAFETENSORS", "regions": regions, "aliases": {}, "order": sorted(tensors)}
 
 
 def expect_numpy(name):
@@ -282,12 +344,14 @@ def expect_numpy(name):
         raw = a.tobytes(order="F" if (a.flags.f_contiguous and not a.flags.c_contiguous) else "C")
         regions.append({"key": k, "dtype": d, "shape": list(a.shape), "role": role(k, d, a.size),
                         "sha256": hashlib.sha256(raw).hexdigest()})
-    return {"format": "NPY" if name.endswith(".npy") else "NPZ", "regions": regions, "aliases": {}}
+    return {"format": "NPY" if name.endswith(".npy") else "NPZ", "regions": regions, "aliases": {},
+            "order": list(members)}
 
 
 def make_expectations(st_tensors):
     exp = {"model.safetensors": expect_safetensors("model.safetensors", st_tensors)}
-    for n in ("state_dict.pt", "nanogpt_ckpt.pt", "optimizer.pt", "lightning.ckpt", "views_dtypes.pt"):
+    for n in ("state_dict.pt", "nanogpt_ckpt.pt", "optimizer.pt", "lightning.ckpt", "views_dtypes.pt",
+              "protocol4.pt", "protocol5.pt", "torch2_style.pt", "subclass.pt"):
         exp[n] = expect_torch(n)
     exp["legacy.pt"] = expect_torch("legacy.pt", legacy=True)
     for n in ("array.npy", "fortran_v2.npy", "v3.npy", "arrays.npz"):
@@ -354,6 +418,9 @@ def make_badinput():
     bad["pt_bitflip_central.pt"] = flip(pt, cd + 20, 0x40)
     z64 = pt.rindex(b"PK\x06\x06")
     bad["pt_bitflip_eocd.pt"] = flip(pt, z64 + 40, 0x08)  # zip64 end record: central directory size
+    info = zipfile.ZipFile(io.BytesIO(pt)).getinfo("state_dict/data/0")
+    name_len, extra_len = struct.unpack("<HH", pt[info.header_offset + 26:info.header_offset + 30])
+    bad["pt_payload_bitflip.pt"] = flip(pt, info.header_offset + 30 + name_len + extra_len + 5)
     bad["legacy_truncated.pt"] = legacy[: len(legacy) - 30]
     bad["npz_truncated.npz"] = npz[: len(npz) - 200]
 
@@ -446,6 +513,7 @@ def main():
     st = make_safetensors()
     make_torch()
     make_numpy()
+    make_pickles()
     make_expectations(st)
     make_badinput()
     for d in (OUT, BAD):

@@ -111,7 +111,7 @@ final class SetEncoder {
             if (r.role() != Role.PARAM || !lossyEligible(r)) continue;
             TensorRef ref = new TensorRef(m.name(), r.key());
             MomentPair pair = byParam.get(ref);
-            float[] v = floats(pair == null ? null : pair.expAvgSq(), r.elements());
+            float[] v = params.keep() == CodecParams.Keep.PUBLISHED ? floats(pair == null ? null : pair.expAvgSq(), r.elements()) : null;
             ExcpRegionCoder.Coded c = ExcpRegionCoder.weights(payload(m, r), m.base().region(r.key()), r.dtype(), row(r), v, params);
             if (c != null) {
                 coded.put(ref, c);

@@ -14,8 +14,9 @@ import java.util.Arrays;
  * multiply per symbol, with no division and no adaptation.
  *
  * <p>Stream: {@code u8 model} (0 order-0, 1 neighbour), {@code varint row} (model 1 only), per context the
- * normalised frequency table (see {@link #writeTable}), {@code varint payload length}, payload (the final state as
- * u32 LE first, then renormalisation bytes in decode order).
+ * normalised frequency table (see {@link #writeTable}), {@code varint payload length}, payload: the two interleaved
+ * states (even symbols, odd symbols) as u32 LE, then the renormalisation bytes in decode order. Two states let the
+ * decoder overlap two dependency chains.
  */
 public final class ContextRans {
     public static final int PROB_BITS = 14;
@@ -115,16 +116,19 @@ public final class ContextRans {
         int nc = counts.length;
         int[][] freq = new int[nc][];
         int[][] cum = new int[nc][];
+        long[][] rcp = new long[nc][alphabet];
         for (int c = 0; c < nc; c++) {
             freq[c] = normalise(counts[c]);
             writeTable(out, freq[c]);
             cum[c] = new int[alphabet];
             for (int k = 1; k < alphabet; k++) cum[c][k] = cum[c][k - 1] + freq[c][k - 1];
+            for (int k = 0; k < alphabet; k++) if (freq[c][k] > 0) rcp[c][k] = Long.divideUnsigned(-1L >>> 2, freq[c][k]) + 1;
         }
         byte[] buf = new byte[Math.max(64, n / 2 + 64)];
         int pos = buf.length;
-        int x = LOW;
+        int[] state = {LOW, LOW};
         for (int i = n - 1; i >= 0; i--) {
+            int x = state[i & 1];
             int c = model == Model.ORDER0 ? 0 : context(s, i, row);
             int sym = s[i] & 0xFF;
             int f = freq[c][sym];
@@ -139,10 +143,12 @@ public final class ContextRans {
                 buf[--pos] = (byte) x;
                 x >>>= 8;
             }
-            x = ((x / f) << PROB_BITS) + (x % f) + cum[c][sym];
+            // q = x / f exactly: rcp = ceil(2^62 / f) and x < 2^31 leave an error below 2^-31 < 1/f
+            int q = (int) Math.multiplyHigh((long) x << 2, rcp[c][sym]);
+            state[i & 1] = (q << PROB_BITS) + (x - q * f) + cum[c][sym];
         }
-        out.varint(buf.length - pos + 4L);
-        out.u32(x);
+        out.varint(buf.length - pos + 8L);
+        out.u32(state[0]).u32(state[1]);
         out.bytes(buf, pos, buf.length - pos);
     }
 
@@ -156,39 +162,70 @@ public final class ContextRans {
         int nc = contexts(model);
         int[][] freq = new int[nc][];
         int[][] cum = new int[nc][];
-        byte[][] slotSymbol = new byte[nc][];
         for (int c = 0; c < nc; c++) {
             freq[c] = readTable(in, alphabet);
             cum[c] = new int[alphabet];
             for (int k = 1; k < alphabet; k++) cum[c][k] = cum[c][k - 1] + freq[c][k - 1];
         }
         int len = in.count("entropy payload length", in.remaining());
-        if (len < 4) throw in.corrupt("entropy payload shorter than its state");
+        if (len < 8) throw in.corrupt("entropy payload shorter than its two states");
         int start = in.skip(len, "entropy payload");
         int end = start + len;
         byte[] b = in.array();
-        int x = (b[start] & 0xFF) | (b[start + 1] & 0xFF) << 8 | (b[start + 2] & 0xFF) << 16 | (b[start + 3] & 0xFF) << 24;
-        int p = start + 4;
+        int x0 = (b[start] & 0xFF) | (b[start + 1] & 0xFF) << 8 | (b[start + 2] & 0xFF) << 16 | (b[start + 3] & 0xFF) << 24;
+        int x1 = (b[start + 4] & 0xFF) | (b[start + 5] & 0xFF) << 8 | (b[start + 6] & 0xFF) << 16 | (b[start + 7] & 0xFF) << 24;
+        int p = start + 8;
+        // per context and slot: the symbol, and (freq << 16 | slot - cum) for the state update
+        byte[] symbolOf = new byte[nc * TOTAL];
+        int[] step = new int[nc * TOTAL];
+        boolean[] used = new boolean[nc];
         for (int c = 0; c < nc; c++) {
             if (!used(freq[c])) continue;
-            byte[] t = new byte[TOTAL];
-            for (int k = 0; k < alphabet; k++) Arrays.fill(t, cum[c][k], cum[c][k] + freq[c][k], (byte) k);
-            slotSymbol[c] = t;
-        }
-        for (int i = 0; i < n; i++) {
-            int c = model == Model.ORDER0 ? 0 : context(dst, i, row);
-            byte[] t = slotSymbol[c];
-            if (t == null || x < LOW || x < 0) throw in.corrupt("entropy stream inconsistent at symbol " + i, start);
-            int slot = x & MASK;
-            int sym = t[slot] & 0xFF;
-            x = freq[c][sym] * (x >>> PROB_BITS) + slot - cum[c][sym];
-            while (x < LOW) {
-                if (p >= end) throw in.corrupt("entropy stream exhausted at symbol " + i, start);
-                x = (x << 8) | (b[p++] & 0xFF);
+            used[c] = true;
+            for (int k = 0; k < alphabet; k++) {
+                int from = c * TOTAL + cum[c][k], f = freq[c][k];
+                Arrays.fill(symbolOf, from, from + f, (byte) k);
+                for (int j = 0; j < f; j++) step[from + j] = f << 16 | j;
             }
-            dst[i] = (byte) sym;
         }
-        if (p != end || x != LOW) throw in.corrupt("entropy stream did not end where expected", start);
+        boolean order0 = model == Model.ORDER0;
+        if (order0 && !used[0] && n > 0) throw in.corrupt("entropy model has no symbols", start);
+        int i = 0;
+        for (; i + 1 < n; i += 2) {
+            int c0 = order0 ? 0 : context(dst, i, row);
+            if (!used[c0]) throw in.corrupt("entropy stream uses an empty context at symbol " + i, start);
+            int slot0 = c0 * TOTAL + (x0 & MASK);
+            int st0 = step[slot0];
+            x0 = (st0 >>> 16) * (x0 >>> PROB_BITS) + (st0 & 0xFFFF);
+            dst[i] = symbolOf[slot0];
+            int c1 = order0 ? 0 : context(dst, i + 1, row);
+            if (!used[c1]) throw in.corrupt("entropy stream uses an empty context at symbol " + (i + 1), start);
+            int slot1 = c1 * TOTAL + (x1 & MASK);
+            int st1 = step[slot1];
+            x1 = (st1 >>> 16) * (x1 >>> PROB_BITS) + (st1 & 0xFFFF);
+            dst[i + 1] = symbolOf[slot1];
+            while (x0 < LOW) {
+                if (p >= end) throw in.corrupt("entropy stream exhausted at symbol " + i, start);
+                x0 = (x0 << 8) | (b[p++] & 0xFF);
+            }
+            while (x1 < LOW) {
+                if (p >= end) throw in.corrupt("entropy stream exhausted at symbol " + (i + 1), start);
+                x1 = (x1 << 8) | (b[p++] & 0xFF);
+            }
+        }
+        if (i < n) {
+            int c0 = order0 ? 0 : context(dst, i, row);
+            if (!used[c0]) throw in.corrupt("entropy stream uses an empty context at symbol " + i, start);
+            int slot0 = c0 * TOTAL + (x0 & MASK);
+            int st0 = step[slot0];
+            x0 = (st0 >>> 16) * (x0 >>> PROB_BITS) + (st0 & 0xFFFF);
+            dst[i] = symbolOf[slot0];
+            while (x0 < LOW) {
+                if (p >= end) throw in.corrupt("entropy stream exhausted at symbol " + i, start);
+                x0 = (x0 << 8) | (b[p++] & 0xFF);
+            }
+        }
+        if (p != end || x0 != LOW || x1 != LOW) throw in.corrupt("entropy stream did not end where expected", start);
     }
 
     private static boolean used(int[] f) {

@@ -10,7 +10,7 @@ import java.util.Arrays;
  */
 public final class KMeansQuantizer {
     /** Sample size of the fit. */
-    public static final int SAMPLE = 1 << 16;
+    public static final int SAMPLE = 1 << 14;
     private static final int ITERATIONS = 40;
 
     private KMeansQuantizer() {}
@@ -23,9 +23,11 @@ public final class KMeansQuantizer {
         float[] centres = new float[k];
         if (count == 0) return centres;
         int m = Math.min(count, SAMPLE);
+        float[] sorted = new float[m];
+        for (int i = 0; i < m; i++) sorted[i] = values[(int) ((long) i * count / m)];
+        Arrays.sort(sorted);
         double[] s = new double[m];
-        for (int i = 0; i < m; i++) s[i] = values[(int) ((long) i * count / m)];
-        Arrays.sort(s);
+        for (int i = 0; i < m; i++) s[i] = sorted[i];
         double[] prefix = new double[m + 1];
         for (int i = 0; i < m; i++) prefix[i + 1] = prefix[i] + s[i];
         double[] c = new double[k];
@@ -59,20 +61,23 @@ public final class KMeansQuantizer {
         return lo;
     }
 
-    /** Midpoints between consecutive ascending centres, for {@link #assign}. */
+    /**
+     * Midpoints between consecutive ascending centres, for {@link #assign}, padded with +Inf to a power of two
+     * minus one entries so the search is branch-free.
+     */
     public static float[] midpoints(float[] centres) {
-        float[] mids = new float[Math.max(0, centres.length - 1)];
-        for (int j = 0; j < mids.length; j++) mids[j] = (float) (((double) centres[j] + centres[j + 1]) / 2);
+        int real = Math.max(0, centres.length - 1);
+        int padded = Integer.highestOneBit(real) * 2 - 1;
+        float[] mids = new float[Math.max(padded, real)];
+        java.util.Arrays.fill(mids, Float.POSITIVE_INFINITY);
+        for (int j = 0; j < real; j++) mids[j] = (float) (((double) centres[j] + centres[j + 1]) / 2);
         return mids;
     }
 
     /** Index (0-based) of the nearest centre: the number of midpoints strictly below {@code x}. */
     public static int assign(float x, float[] mids) {
-        int lo = 0, hi = mids.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (mids[mid] < x) lo = mid + 1; else hi = mid;
-        }
-        return lo;
+        int idx = 0;
+        for (int step = (mids.length + 1) >>> 1; step > 0; step >>>= 1) idx += mids[idx + step - 1] < x ? step : 0;
+        return idx;
     }
 }

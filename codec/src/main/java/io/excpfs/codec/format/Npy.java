@@ -34,6 +34,7 @@ final class Npy {
     static Layout parseNpy(ByteSource src) throws IOException, MalformedCheckpoint {
         Header h = header(src, 0, src.size());
         LayoutDraft draft = new LayoutDraft(Format.NPY, src.size());
+        draft.tensorOrder(List.of("array"));
         if (h.dtype() != null && h.dataBytes() > 0) draft.region(draft.uniqueKey("array"), h.dtype(), h.shape(), h.dataOffset(), h.dataBytes());
         return draft.build("npy " + h.descr() + " " + java.util.Arrays.toString(h.shape()) + (h.fortran() ? " fortran order" : "")
                 + (h.dtype() == null ? ", dtype kept exact" : ""));
@@ -55,11 +56,12 @@ final class Npy {
             if (h.dtype() == null || h.dataBytes() == 0) { exact++; continue; }
             String key = draft.uniqueKey(e.name().substring(0, e.name().length() - ".npy".length()));
             draft.region(key, h.dtype(), h.shape(), h.dataOffset(), h.dataBytes());
-            draft.crcPatch(e.crcPatch());
+            draft.crcPatch(e.crcPatch(), e.crc(), e.name());
         }
+        draft.tensorOrder(zip.entries.keySet().stream().map(n -> n.substring(0, n.length() - ".npy".length())).toList());
         return draft.build("npz: " + zip.entries.size() + " members, " + draft.regionCount() + " regions"
                 + (deflated > 0 ? ", " + deflated + " compressed members kept exact" : "")
-                + (exact > 0 ? ", " + exact + " members of other dtypes kept exact" : ""));
+                + (exact > 0 ? ", " + exact + " members of other dtypes kept exact" : ""), src);
     }
 
     /** Parses the header of an array stored in {@code [start, end)} of the file. */

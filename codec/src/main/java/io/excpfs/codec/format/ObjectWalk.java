@@ -25,12 +25,15 @@ final class ObjectWalk {
     static final int MAX_METADATA_CHARS = 8 << 20;
     static final int MAX_STRING = 512;
     static final int MAX_LIST = 1 << 16;
+    static final int MAX_PATH = 4096;
+    static final long MAX_PATH_CHARS = 256L << 20;
 
     final List<TensorUse> tensors = new ArrayList<>();
     final Map<String, String> metadata = new LinkedHashMap<>();
     private final Set<Py> visited = Collections.newSetFromMap(new IdentityHashMap<>());
     private int nodes;
     private long metadataChars;
+    private long pathChars;
 
     private ObjectWalk() {}
 
@@ -73,13 +76,24 @@ final class ObjectWalk {
     private void walkDict(Py.Dict d, String path, int depth) throws MalformedCheckpoint {
         int i = 0;
         for (Py[] e : d.entries()) {
-            walk(e[1], KeyPaths.child(path, keyText(e[0], i)), depth + 1);
+            walk(e[1], child(path, keyText(e[0], i)), depth + 1);
             i++;
         }
     }
 
     private void walkList(List<Py> items, String path, int depth) throws MalformedCheckpoint {
-        for (int i = 0; i < items.size(); i++) walk(items.get(i), KeyPaths.child(path, Integer.toString(i)), depth + 1);
+        for (int i = 0; i < items.size(); i++) walk(items.get(i), child(path, Integer.toString(i)), depth + 1);
+    }
+
+    /** Key paths are bounded in length, and so is the total of all key paths built during the walk. */
+    private String child(String path, String segment) throws MalformedCheckpoint {
+        if (path.length() + 1L + segment.length() > MAX_PATH) {
+            throw new MalformedCheckpoint("key path longer than " + MAX_PATH + " characters under " + shorten(path.isEmpty() ? segment : path));
+        }
+        String c = KeyPaths.child(path, segment);
+        pathChars += c.length();
+        if (pathChars > MAX_PATH_CHARS) throw new MalformedCheckpoint("object tree key paths exceed " + MAX_PATH_CHARS + " characters");
+        return c;
     }
 
     private static String keyText(Py k, int index) {

@@ -14,7 +14,8 @@ import java.util.Map;
  * opcode stream into inert {@link Py} values: globals stay symbols, and only the reductions torch.save relies on are
  * understood ({@code collections.OrderedDict}, {@code torch._utils._rebuild_tensor_v2} and relatives,
  * {@code _rebuild_parameter}, and persistent ids of torch storages). Every size read from the stream is checked
- * against the bytes that remain, and the number of values built is bounded.
+ * against the bytes that remain, and the number of values pushed, marks and memo stores is bounded together
+ * ({@link #MAX_VALUES}, a few hundred MB of heap at worst).
  */
 final class PickleMachine {
     /** Thrown when the stream ends before STOP; the caller may retry with more bytes. */
@@ -98,10 +99,20 @@ final class PickleMachine {
         return new String(buf, start, pos - start - 1, StandardCharsets.ISO_8859_1);
     }
 
+    /** Every push, MARK and memo store counts: this bounds the stack, the memo and what they hold. */
+    private void count() throws MalformedCheckpoint {
+        if (++values > MAX_VALUES) throw bad("more than " + MAX_VALUES + " values, marks and memo entries");
+    }
+
     private Py push(Py v) throws MalformedCheckpoint {
-        if (++values > MAX_VALUES) throw bad("more than " + MAX_VALUES + " values");
+        count();
         stack.add(v);
         return v;
+    }
+
+    private void memoPut(long index) throws MalformedCheckpoint {
+        count();
+        memo.put(index, top());
     }
 
     private Py pop() throws MalformedCheckpoint {
@@ -136,7 +147,7 @@ final class PickleMachine {
                     if (!stack.isEmpty() || !marks.isEmpty()) throw bad("values left on the stack at STOP");
                     return v;
                 }
-                case '(' -> marks.add(stack.size());
+                case '(' -> { count(); marks.add(stack.size()); }
                 case '0' -> pop();
                 case '1' -> popMark();
                 case '2' -> push(top());
@@ -160,7 +171,7 @@ final class PickleMachine {
                 case 'U', 'C' -> { int n = u8(); need(n); pos += n; push(new Py.Bytes(n)); }
                 case 'B', 'T' -> { long n = le(4); need(n); pos += (int) n; push(new Py.Bytes(n)); }
                 case 0x8e, 0x96 -> { long n = le(8); need(n); pos += (int) n; push(new Py.Bytes(n)); }
-                case 'V' -> push(new Py.Str(line()));
+                case 'V' -> push(new Py.Str(rawUnicodeEscape(line())));
                 case 'X' -> push(new Py.Str(utf8(le(4))));
                 case 0x8c -> push(new Py.Str(utf8(u8())));
                 case 0x8d -> push(new Py.Str(utf8(le(8))));
@@ -211,10 +222,10 @@ final class PickleMachine {
                     push(new Py.Obj(items.get(0), new Py.Tuple(new ArrayList<>(items.subList(1, items.size())))));
                 }
                 case 'b' -> { Py state = pop(); if (top() instanceof Py.Obj o) o.state = state; }
-                case 'p' -> memo.put(parseLong(line()), top());
-                case 'q' -> memo.put((long) u8(), top());
-                case 'r' -> memo.put(le(4), top());
-                case 0x94 -> memo.put((long) memo.size(), top());
+                case 'p' -> memoPut(parseLong(line()));
+                case 'q' -> memoPut(u8());
+                case 'r' -> memoPut(le(4));
+                case 0x94 -> memoPut(memo.size());
                 case 'g' -> push(memoGet(parseLong(line())));
                 case 'h' -> push(memoGet(u8()));
                 case 'j' -> push(memoGet(le(4)));
@@ -265,6 +276,29 @@ final class PickleMachine {
         } catch (NumberFormatException e) {
             throw bad("bad integer text");
         }
+    }
+
+    /** Python's raw-unicode-escape: latin-1 text with backslash-u and backslash-U escapes. */
+    static String rawUnicodeEscape(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            int digits = c == '\\' && i + 1 < s.length() ? (s.charAt(i + 1) == 'u' ? 4 : s.charAt(i + 1) == 'U' ? 8 : 0) : 0;
+            if (digits > 0 && i + 2 + digits <= s.length()) {
+                try {
+                    int cp = Integer.parseInt(s.substring(i + 2, i + 2 + digits), 16);
+                    if (Character.isValidCodePoint(cp)) {
+                        b.appendCodePoint(cp);
+                        i += 1 + digits;
+                        continue;
+                    }
+                } catch (NumberFormatException e) {
+                    // not an escape: keep the backslash as text
+                }
+            }
+            b.append(c);
+        }
+        return b.toString();
     }
 
     private static String stripL(String s) { return s.endsWith("L") ? s.substring(0, s.length() - 1) : s; }
@@ -320,9 +354,9 @@ final class PickleMachine {
                 }
             }
             if (g.is("torch._tensor", "_rebuild_from_type_v2") && a.size() >= 3 && a.get(0) instanceof Py.Global f
+                    && f.module().equals("torch._utils") && f.name().startsWith("_rebuild_tensor")
                     && a.get(2) instanceof Py.Tuple inner) {
-                Py r = reduce(f, inner);
-                if (r instanceof Py.Tensor) return r;
+                return tensor(inner.items);
             }
         }
         return new Py.Obj(callable, args);

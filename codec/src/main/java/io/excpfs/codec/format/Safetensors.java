@@ -14,7 +14,6 @@ import io.excpfs.codec.Layout;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,14 +61,12 @@ final class Safetensors {
         long dataLen = size - dataStart;
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Tensor> tensors = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> f = it.next();
+        for (Map.Entry<String, JsonNode> f : root.properties()) {
             String name = f.getKey();
             JsonNode v = f.getValue();
             if (name.equals("__metadata__")) {
                 if (!v.isObject()) throw MalformedCheckpoint.at(8, "safetensors: __metadata__ is not an object");
-                for (Iterator<Map.Entry<String, JsonNode>> m = v.fields(); m.hasNext(); ) {
-                    Map.Entry<String, JsonNode> e = m.next();
+                for (Map.Entry<String, JsonNode> e : v.properties()) {
                     if (!e.getValue().isTextual()) throw MalformedCheckpoint.at(8, "safetensors: __metadata__ value of " + e.getKey() + " is not a string");
                     metadata.put(e.getKey(), e.getValue().asText());
                 }
@@ -92,6 +89,7 @@ final class Safetensors {
             draft.region(draft.uniqueKey(t.name()), t.dtype(), t.shape(), dataStart + t.begin(), t.end() - t.begin());
         }
         draft.metadata(metadata);
+        draft.tensorOrder(tensors.stream().map(Tensor::name).toList());
         return draft.build("safetensors: " + tensors.size() + " tensors, " + draft.regionCount() + " regions, header " + n + " bytes");
     }
 

@@ -105,6 +105,7 @@ final class TorchLegacy {
             if (key != null) draft.alias(u.path(), key);
         }
         draft.metadata(walk.metadata);
+        draft.tensorOrder(walk.tensors.stream().map(ObjectWalk.TensorUse::path).toList());
         return draft.build("legacy torch: " + walk.tensors.size() + " tensors in " + keyItems.size() + " storages, "
                 + draft.regionCount() + " regions" + (pos < src.size() ? ", " + (src.size() - pos) + " trailing bytes" : ""));
     }

@@ -65,14 +65,15 @@ final class TorchZip {
             if (!sameType || storage.dtype() == io.excpfs.codec.DType.OTHER || storage.numel() == 0) { kept++; continue; }
             String key = draft.uniqueKey(s.getValue().get(0).path());
             draft.region(key, storage.dtype(), shape(s.getValue(), storage.numel()), e.dataOffset(), e.size());
-            draft.crcPatch(e.crcPatch());
+            draft.crcPatch(e.crcPatch(), e.crc(), e.name());
             for (int i = 1; i < s.getValue().size(); i++) draft.alias(s.getValue().get(i).path(), key);
         }
         draft.metadata(walk.metadata);
+        draft.tensorOrder(walk.tensors.stream().map(ObjectWalk.TensorUse::path).toList());
         String note = "torch zip '" + prefix + "': " + walk.tensors.size() + " tensors in " + byStorage.size() + " storages, "
                 + draft.regionCount() + " regions" + (compressed > 0 ? ", " + compressed + " compressed storages kept exact" : "")
                 + (kept > 0 ? ", " + kept + " empty or exotic storages kept exact" : "");
-        return draft.build(note);
+        return draft.build(note, src);
     }
 
     /**

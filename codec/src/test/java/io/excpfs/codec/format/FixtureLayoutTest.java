@@ -11,7 +11,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -55,11 +54,16 @@ class FixtureLayoutTest {
             assertEquals(e.get("sha256").asText(), Fixtures.sha256(payload), key + " payload");
         }
         Map<String, String> aliases = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = exp.get("aliases").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> a = it.next();
+        for (Map.Entry<String, JsonNode> a : exp.get("aliases").properties()) {
             aliases.put(a.getKey(), a.getValue().asText());
         }
         assertEquals(aliases, layout.aliases());
+
+        java.util.List<String> order = new java.util.ArrayList<>();
+        exp.get("order").forEach(n -> order.add(n.asText()));
+        java.util.List<String> got = new java.util.ArrayList<>();
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(layout.metadata().get("#tensor_order")).forEach(n -> got.add(n.asText()));
+        assertEquals(order, got, "tensor key paths in object order");
 
         Reconstruction exact = Reconstruction.exact(layout, io.excpfs.codec.ByteSource.of(file));
         assertArrayEquals(file, exact.toByteArray(), "exact reconstruction differs from the file");

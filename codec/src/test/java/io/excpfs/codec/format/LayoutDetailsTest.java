@@ -10,6 +10,7 @@ import io.excpfs.codec.TensorRegion;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.zip.CRC32;
 
@@ -29,7 +30,9 @@ class LayoutDetailsTest {
     @Test
     void safetensorsMetadataAndPaddingStayInTheSkeleton() throws IOException {
         Layout l = parse("model.safetensors");
-        assertEquals(Map.of("format", "pt", "step", "500"), l.metadata());
+        assertEquals("pt", l.metadata().get("format"));
+        assertEquals("500", l.metadata().get("step"));
+        assertEquals(3, l.metadata().size(), "__metadata__ entries plus #tensor_order");
         byte[] file = Fixtures.format("model.safetensors");
         long headerLen = ZipArchive.u64(file, 0);
         assertEquals(' ', file[(int) (8 + headerLen - 1)], "fixture header ends with padding");
@@ -58,6 +61,16 @@ class LayoutDetailsTest {
         assertEquals("2", l.metadata().get("iter_num"));
         assertEquals("8", l.metadata().get("model_args/n_embd"));
         assertEquals("out", l.metadata().get("config/out_dir"));
+    }
+
+    @Test
+    void tensorOrderKeepsStateDictOrderThatOffsetsLose() throws IOException {
+        Layout l = parse("state_dict.pt");
+        java.util.List<String> byOffset = l.regions().stream().map(TensorRegion::key).toList();
+        assertEquals("transformer.h.1.c_attn.weight", byOffset.get(2), "torch writes data/10 after data/1");
+        String order = l.metadata().get("#tensor_order");
+        assertTrue(order.startsWith("[\"transformer.wte.weight\", \"transformer.wpe.weight\", \"transformer.h.0.ln_1.weight\""), order);
+        assertTrue(order.endsWith("\"lm_head.weight\"]"), order);
     }
 
     @Test
@@ -101,6 +114,19 @@ class LayoutDetailsTest {
                 for (long f : p.fieldOffsets()) assertEquals(crc.getValue(), ZipArchive.u32(file, (int) f), name + " CRC field at " + f);
             }
         }
+    }
+
+    @Test
+    void zeroCrcFieldsAsWrittenWithComputeCrc32OffStayZero() throws IOException {
+        byte[] file = Fixtures.format("state_dict.pt");
+        Layout l = Formats.parse(ByteSource.of(file));
+        byte[] zeroed = file.clone();
+        for (CrcPatch p : l.crcPatches()) for (long f : p.fieldOffsets()) Arrays.fill(zeroed, (int) f, (int) f + 4, (byte) 0);
+        Layout z = Formats.parse(ByteSource.of(zeroed));
+        assertEquals(Format.TORCH_ZIP, z.format(), z.note());
+        assertEquals(l.regions(), z.regions());
+        assertTrue(z.crcPatches().isEmpty(), "no patch for entries whose CRC field is 0");
+        assertArrayEquals(zeroed, io.excpfs.codec.Reconstruction.exact(z, ByteSource.of(zeroed)).toByteArray());
     }
 
     @Test

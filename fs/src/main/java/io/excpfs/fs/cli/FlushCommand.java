@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
  * committed. It writes to the control file {@code MOUNTPOINT/.excp/flush}; the write returns when the flush is done
  * (so {@code echo > MOUNTPOINT/.excp/flush} does the same from a shell).
  *
- * <p>Exit codes: 0 flushed; 1 the flush failed; 2 MOUNTPOINT is not an excpfs mount.
+ * <p>Exit codes: 0 flushed; 2 MOUNTPOINT is not an excpfs mount; 4 the flush failed (I/O error, see the mount's log).
  */
 @Command(name = "flush", mixinStandardHelpOptions = true,
         description = "Wait until every pending seal, demotion and encode of a mounted store is committed.")
@@ -30,7 +30,7 @@ public final class FlushCommand implements Callable<Integer> {
         Path control = mp.resolve(".excp/flush");
         if (!FuseMount.isFuseMount(mp) || !Files.exists(control)) {
             System.err.println("excpfs flush: " + mp + " is not an excpfs mount");
-            return 2;
+            return ExitCode.USAGE;
         }
         try {
             Files.write(control, "flush\n".getBytes(StandardCharsets.UTF_8), StandardOpenOption.WRITE);
@@ -38,7 +38,7 @@ public final class FlushCommand implements Callable<Integer> {
         } catch (IOException e) {
             System.err.println("excpfs flush: flushing " + mp + " failed: " + e.getMessage()
                     + " (see the mount's log)");
-            return 1;
+            return ExitCode.IO;
         }
     }
 

@@ -22,7 +22,9 @@ import java.nio.file.Path;
                 InspectCommand.class,
                 StatsCommand.class,
                 VerifyCommand.class,
-                // mount helper: MountCommand.class and FlushCommand.class are registered here
+                MountCommand.class,
+                FlushCommand.class,
+                InstallCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -32,7 +32,9 @@ import java.util.concurrent.Callable;
  * {@code fusermount -u} and {@code umount} all unmount cleanly: open changes are sealed, pending demotions are
  * parked in the store and resume at the next mount.
  *
- * <p>Exit codes: 0 mounted (or, with {@code -f}, unmounted cleanly); 1 the mount failed; 2 bad arguments.
+ * <p>Exit codes: 0 mounted (or, with {@code -f}, unmounted cleanly); 1 the mount failed (FUSE refused it, it did
+ * not answer in time, or the mount point is already mounted); 2 bad arguments; 3 the store cannot be opened (not a
+ * store, newer format, in use by another mount); 4 I/O error.
  */
 @Command(name = "mount", mixinStandardHelpOptions = true,
         description = "Mount STORE at MOUNTPOINT (returns once the mount answers; -f stays in the foreground).")
@@ -82,26 +84,39 @@ public final class MountCommand implements Callable<Integer> {
             parsed = parse(options);
         } catch (IllegalArgumentException e) {
             err.println("excpfs mount: " + e.getMessage());
-            return 2;
+            return ExitCode.USAGE;
         }
         if (!Files.isDirectory(mountPoint)) {
             err.println("excpfs mount: mount point " + mountPoint + " is not a directory");
-            return 2;
+            return ExitCode.USAGE;
         }
         if (FuseMount.isFuseMount(mountPoint.toAbsolutePath().normalize())) {
             err.println("excpfs mount: " + mountPoint + " is already a FUSE mount");
-            return 1;
+            return ExitCode.PROBLEMS;
         }
         try {
             return foreground ? runForeground(parsed, err) : daemonize(parsed, err);
+        } catch (StoreUnavailable e) {
+            err.println("excpfs mount: cannot open store " + store + ": " + e.getCause().getMessage());
+            return ExitCode.STORE;
         } catch (IOException | RuntimeException e) {
             err.println("excpfs mount: " + e.getMessage());
-            return 1;
+            return ExitCode.PROBLEMS;
         }
     }
 
-    private static Store open(Path dir, Parsed parsed) throws IOException {
-        return parsed.readOnly() ? Store.openReadOnly(dir) : Store.open(dir, parsed.store());
+    private static Store open(Path dir, Parsed parsed) {
+        try {
+            return parsed.readOnly() ? Store.openReadOnly(dir) : Store.open(dir, parsed.store());
+        } catch (IOException e) {
+            throw new StoreUnavailable(e);
+        }
+    }
+
+    private static final class StoreUnavailable extends RuntimeException {
+        StoreUnavailable(IOException cause) {
+            super(cause);
+        }
     }
 
     private int runForeground(Parsed parsed, PrintStream err) throws IOException {
@@ -118,13 +133,13 @@ public final class MountCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "excpfs-unmount"));
         err.println("excpfs: mounted " + s.directory() + " at " + mount.mountPoint() + " (pid "
                 + ProcessHandle.current().pid() + ", options " + s.options().toOptionString() + ")");
+        notifySystemd("--ready", "--status=mounted " + s.directory() + " at " + mount.mountPoint());
         try {
             mount.awaitUnmounted();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         shutdown.run();
-        err.println("excpfs: unmounted " + mount.mountPoint());
         return 0;
     }
 
@@ -144,6 +159,26 @@ public final class MountCommand implements Callable<Integer> {
             done = true;
             mount.close();
             fs.close();
+            System.err.println("excpfs: unmounted " + mount.mountPoint() + ", store closed");
+        }
+    }
+
+    /**
+     * Under a {@code Type=notify} systemd unit ({@code NOTIFY_SOCKET} set), tells systemd the mount is ready, with
+     * {@code systemd-notify} (the unit sets {@code NotifyAccess=all}). Without the variable nothing happens.
+     */
+    static void notifySystemd(String... args) {
+        if (System.getenv("NOTIFY_SOCKET") == null) return;
+        List<String> cmd = new ArrayList<>(List.of("systemd-notify", "--pid=" + ProcessHandle.current().pid()));
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (p.waitFor() != 0) System.err.println("excpfs: systemd-notify failed: " + out);
+        } catch (IOException e) {
+            System.err.println("excpfs: cannot run systemd-notify (NOTIFY_SOCKET is set): " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -218,9 +253,7 @@ public final class MountCommand implements Callable<Integer> {
 
     /** Entry point of the background relaunch (independent of how the top-level CLI registers commands). */
     public static void main(String[] args) {
-        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
-        }
+        LogSetup.configure(java.util.logging.Level.INFO);
         System.exit(new CommandLine(new MountCommand()).execute(args));
     }
 }

@@ -22,7 +22,11 @@ import java.io.ByteArrayOutputStream;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The jnr-fuse callbacks: a thin, total boundary over {@link FileSystemOps}. Each callback delegates, maps
@@ -42,6 +46,8 @@ final class FuseBoundary extends FuseStubFS {
 
     private final FileSystemOps ops;
     private final String fsName;
+    /** Process (thread group) that opened each handle, to tell its close(2) from that of an inherited copy. */
+    private final Map<Long, Integer> openers = new ConcurrentHashMap<>();
     private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[256 * 1024]);
 
     FuseBoundary(FileSystemOps ops, String fsName) {
@@ -96,6 +102,24 @@ final class FuseBoundary extends FuseStubFS {
         } finally {
             Caller.clear();
         }
+    }
+
+    /**
+     * The thread group of the requesting thread (FUSE reports the thread id), or -1 when unknown. A close(2) by
+     * another process than the opener is an inherited descriptor closing (fork, exec, a shell's dup2 in a child):
+     * it must not seal the file under the opener's feet.
+     */
+    private int callerProcess() {
+        try {
+            int tid = getContext().pid.intValue();
+            if (tid <= 0) return -1;
+            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(tid), "status"))) {
+                if (line.startsWith("Tgid:")) return Integer.parseInt(line.substring(5).strip());
+            }
+        } catch (Exception e) {
+            LOG.log(Level.DEBUG, "no thread group for the caller: " + e);
+        }
+        return -1;
     }
 
     private static String nonNull(String path) throws FsException {
@@ -286,7 +310,9 @@ final class FuseBoundary extends FuseStubFS {
     @Override
     public int create(String path, @mode_t long mode, FuseFileInfo fi) {
         return asCaller("create", path, () -> {
-            fi.fh.set(ops.create(path, (int) mode & 07777, fi.flags.get()));
+            long fh = ops.create(path, (int) mode & 07777, fi.flags.get());
+            fi.fh.set(fh);
+            openers.put(fh, callerProcess());
             return 0;
         });
     }
@@ -294,7 +320,9 @@ final class FuseBoundary extends FuseStubFS {
     @Override
     public int open(String path, FuseFileInfo fi) {
         return total("open", path, () -> {
-            fi.fh.set(ops.open(path, fi.flags.get()));
+            long fh = ops.open(path, fi.flags.get());
+            fi.fh.set(fh);
+            openers.put(fh, callerProcess());
             return 0;
         });
     }
@@ -329,7 +357,11 @@ final class FuseBoundary extends FuseStubFS {
     @Override
     public int flush(String path, FuseFileInfo fi) {
         return total("flush", path, () -> {
-            ops.flush(fi.fh.get());
+            long fh = fi.fh.get();
+            Integer opener = openers.get(fh);
+            int closer = callerProcess();
+            if (opener != null && opener > 0 && closer > 0 && closer != opener) return 0;
+            ops.flush(fh);
             return 0;
         });
     }
@@ -337,6 +369,7 @@ final class FuseBoundary extends FuseStubFS {
     @Override
     public int release(String path, FuseFileInfo fi) {
         return total("release", path, () -> {
+            openers.remove(fi.fh.get());
             ops.release(fi.fh.get());
             return 0;
         });

@@ -33,6 +33,7 @@ final class Draft {
     private long size;
     private long mtimeNanos;
     private boolean dirty;
+    private boolean written;
 
     Draft(long ino) {
         this.ino = ino;
@@ -47,6 +48,9 @@ final class Draft {
     }
 
     synchronized boolean isDirty() { return dirty; }
+
+    /** True when bytes were written since the last seal (not only a truncation). */
+    synchronized boolean hasWrites() { return written; }
 
     synchronized long size() { return size; }
 
@@ -74,13 +78,14 @@ final class Draft {
         ByteBuffer b = ByteBuffer.wrap(src, 0, len);
         while (b.hasRemaining()) staging.write(b, at + b.position());
         size = Math.max(size, at + len);
+        written = true;
         touch();
         return len;
     }
 
     synchronized void truncate(Store store, long newSize) throws FsException, IOException {
         if (newSize < 0) throw new FsException(Errno.EINVAL, "negative size " + newSize);
-        if (newSize == size && staging != null) return;
+        if (newSize == size) return;
         stage(store);
         staging.truncate(newSize);
         if (newSize > size) {
@@ -135,6 +140,7 @@ final class Draft {
         staging = null;
         stagingPath = null;
         dirty = false;
+        written = false;
         VersionInfo v = store.seal(ino, p);
         VersionView next = store.openVersion(v.id());
         closeBase();
@@ -157,6 +163,7 @@ final class Draft {
             stagingPath = null;
         }
         dirty = false;
+        written = false;
     }
 
     private void closeBase() {

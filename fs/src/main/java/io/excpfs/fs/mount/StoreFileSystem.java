@@ -28,9 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ul>
  * <li>Writes go to a staging file ({@link Draft}) shared by every handle of the inode; a handle opened for writing
- *     without O_TRUNC starts from the current content. The last {@code close(2)} ({@link #flush} of the only
- *     handle, so close returns the outcome), the last {@link #release}, or {@link #fsync} seals the changes into a
- *     new HOT version; nothing is sealed when nothing changed.</li>
+ *     without O_TRUNC starts from the current content. The last {@code close(2)} after writes ({@link #flush} of
+ *     the only handle, so close returns the outcome), the last {@link #release}, or {@link #fsync} seals the
+ *     changes into a new HOT version; nothing is sealed when nothing changed.</li>
  * <li>A read-only handle opened while no writer is open pins the current version and keeps reading it, whatever
  *     happens to the path afterwards.</li>
  * <li>{@code /.excp} (hidden from the root listing) is a read-only control tree: {@code /.excp/history/<path>@<id>}
@@ -147,6 +147,7 @@ public final class StoreFileSystem implements FileSystemOps {
     private void seal(Draft d) throws FsException {
         try {
             VersionInfo v = d.seal(store);
+            changed();
             if (v != null) LOG.log(Level.DEBUG, "sealed " + v.path() + " as version " + v.id());
         } catch (FsException e) {
             if (e.errno() == Errno.ENOENT) {
@@ -194,18 +195,21 @@ public final class StoreFileSystem implements FileSystemOps {
     public void rmdir(String path) throws FsException {
         requireLive(path);
         store.rmdir(path);
+        changed();
     }
 
     @Override
     public void unlink(String path) throws FsException {
         requireLive(path);
         store.unlink(path);
+        changed();
     }
 
     @Override
     public void rename(String from, String to, int flags) throws FsException {
         requireLive(from, to);
         store.rename(from, to, flags);
+        changed();
     }
 
     @Override
@@ -353,6 +357,11 @@ public final class StoreFileSystem implements FileSystemOps {
         if (handle(fh) instanceof DraftHandle d) seal(d.draft());
     }
 
+    /**
+     * A close(2): when this is the only handle and bytes were written, seals now, so close returns the outcome and
+     * the data survives a daemon crash from then on. A bare truncation (shell {@code >} redirections open, dup and
+     * close before writing) waits for the release, so it does not become a version of its own.
+     */
     @Override
     public void flush(long fh) throws FsException {
         if (!(handle(fh) instanceof DraftHandle d)) return;
@@ -360,7 +369,7 @@ public final class StoreFileSystem implements FileSystemOps {
         synchronized (drafts) {
             only = d.draft().refs == 1;
         }
-        if (only) seal(d.draft());
+        if (only && d.draft().hasWrites()) seal(d.draft());
     }
 
     @Override
@@ -382,7 +391,11 @@ public final class StoreFileSystem implements FileSystemOps {
 
     @Override
     public byte[] getxattr(String path, String name) throws FsException {
-        if (isControl(path)) throw new FsException(Errno.ENODATA, name);
+        if (isControl(path)) {
+            VersionInfo v = historyVersion(path);
+            if (v == null || !VIRTUAL_XATTRS.contains(name)) throw new FsException(Errno.ENODATA, name);
+            return describe(v, false, name).getBytes(StandardCharsets.UTF_8);
+        }
         if (VIRTUAL_XATTRS.contains(name)) {
             Attr a = store.stat(path);
             if (a.isFile()) return virtualXattr(path, a, name).getBytes(StandardCharsets.UTF_8);
@@ -399,7 +412,7 @@ public final class StoreFileSystem implements FileSystemOps {
 
     @Override
     public List<String> listxattr(String path) throws FsException {
-        if (isControl(path)) return List.of();
+        if (isControl(path)) return historyVersion(path) == null ? List.of() : VIRTUAL_XATTRS;
         List<String> names = new ArrayList<>(store.listxattr(path));
         if (store.stat(path).isFile()) names.addAll(VIRTUAL_XATTRS);
         return names;
@@ -417,8 +430,11 @@ public final class StoreFileSystem implements FileSystemOps {
         synchronized (drafts) {
             d = drafts.get(a.ino());
         }
-        VersionInfo v = currentVersion(path, a.ino());
-        boolean staging = d != null && d.isDirty();
+        return describe(currentVersion(path, a.ino()), d != null && d.isDirty(), name);
+    }
+
+    /** The value of one {@code user.excp.*} attribute of version {@code v} (null: a file without a version). */
+    private static String describe(VersionInfo v, boolean staging, String name) throws FsException {
         return switch (name) {
             case "user.excp.state" -> staging ? "staging" : v == null || v.state() == VersionState.HOT ? "hot"
                     : v.kind().equals("opaque") ? "opaque" : "cold";
@@ -440,13 +456,35 @@ public final class StoreFileSystem implements FileSystemOps {
 
     // ------------------------------------------------------------------------------------------- control tree
 
-    /** History versions by their entry path below {@link #HISTORY}, e.g. {@code /run/ckpt.pt@12}. */
+    private record HistorySnapshot(long generation, long takenNanos, Map<String, VersionInfo> entries) {}
+
+    private volatile HistorySnapshot history = new HistorySnapshot(-1, 0, Map.of());
+    private final AtomicLong generation = new AtomicLong();
+
+    /** Something that may move versions into history happened; the next listing re-reads the store. */
+    private void changed() { generation.incrementAndGet(); }
+
+    /**
+     * History versions by their entry path below {@link #HISTORY}, e.g. {@code /run/ckpt.pt@12}. Re-read after
+     * every change made through this mount, and at least every second (retention runs in the background).
+     */
     private Map<String, VersionInfo> historyEntries() throws FsException {
+        HistorySnapshot h = history;
+        long now = System.nanoTime();
+        if (h.generation() == generation.get() && now - h.takenNanos() < 1_000_000_000L) return h.entries();
+        long gen = generation.get();
         Map<String, VersionInfo> out = new HashMap<>();
         for (VersionInfo v : store.versions()) {
             if (v.status() == io.excpfs.fs.store.VersionStatus.HISTORY) out.put(v.path() + "@" + v.id(), v);
         }
+        history = new HistorySnapshot(gen, now, out);
         return out;
+    }
+
+    /** The history version a control path names, or null. */
+    private VersionInfo historyVersion(String path) throws FsException {
+        if (!path.startsWith(HISTORY + "/")) return null;
+        return historyEntries().get(path.substring(HISTORY.length()));
     }
 
     private Attr dirAttr(long ino) {

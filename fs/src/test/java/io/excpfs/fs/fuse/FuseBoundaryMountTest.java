@@ -140,6 +140,17 @@ class FuseBoundaryMountTest {
     }
 
     @Test
+    void aChildClosingAnInheritedDescriptorDoesNotFlushTheOpenersFile() throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(mnt.resolve("open.bin"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[10]));
+            ok(tmp, "true");
+            assertTrue(ops.calls.stream().noneMatch(c -> c.startsWith("flush")), ops.calls.toString());
+        }
+        assertTrue(ops.calls.stream().anyMatch(c -> c.startsWith("flush")), "the opener's close flushes: " + ops.calls);
+    }
+
+    @Test
     void shellToolsWork() throws IOException {
         Path src = tmp.resolve("src");
         Files.createDirectories(src.resolve("a/b"));

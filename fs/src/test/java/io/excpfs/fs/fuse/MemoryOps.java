@@ -214,7 +214,10 @@ final class MemoryOps implements FileSystemOps {
         calls.add("fsync " + fh);
     }
 
-    @Override public synchronized void flush(long fh) throws FsException { handle(fh); }
+    @Override public synchronized void flush(long fh) throws FsException {
+        handle(fh);
+        calls.add("flush " + fh);
+    }
 
     @Override public synchronized void release(long fh) throws FsException {
         if (handles.remove(fh) == null) throw new FsException(Errno.EBADF, "fh " + fh);

@@ -123,6 +123,9 @@ class StoreFileSystemTest {
         assertEquals(List.of(entry), fs.readdir("/.excp/history"));
         assertEquals(v1.length, fs.getattr("/.excp/history/" + entry).size());
         assertArrayEquals(v1, readAll(fs, "/.excp/history/" + entry));
+        assertEquals(firstVersion, new String(fs.getxattr("/.excp/history/" + entry, "user.excp.version"),
+                StandardCharsets.UTF_8));
+        assertEquals(StoreFileSystem.VIRTUAL_XATTRS, fs.listxattr("/.excp/history/" + entry));
         assertEquals(Errno.EROFS, errno(() -> fs.open("/.excp/history/" + entry, O_WRONLY)));
         assertEquals(Errno.EROFS, errno(() -> fs.unlink("/.excp/history/" + entry)));
         assertFalse(fs.readdir("/").contains(".excp"), "the control tree is hidden from the root listing");
@@ -198,6 +201,23 @@ class StoreFileSystemTest {
         assertEquals(0, readAll(fs, "/empty").length);
         assertEquals("empty", xattr("/empty", "user.excp.kind"));
         assertEquals(1, fs.store().versions().size());
+    }
+
+    @Test
+    void aBareTruncationIsSealedAtReleaseNotAtTheFirstClose() throws FsException {
+        save(fs, "/f", random(100, 1));
+        long fh = fs.open("/f", O_WRONLY | O_TRUNC);
+        fs.flush(fh);
+        assertEquals(1, fs.store().versions().size(), "the shell's dup2+close before writing seals nothing");
+        fs.write(fh, 0, random(7, 2), 7);
+        fs.flush(fh);
+        assertEquals(2, fs.store().versions().size(), "close after writes seals");
+        fs.release(fh);
+        long t = fs.open("/f", O_WRONLY | O_TRUNC);
+        fs.flush(t);
+        fs.release(t);
+        assertEquals(0, fs.getattr("/f").size());
+        assertEquals(3, fs.store().versions().size(), "the truncation alone is sealed at release");
     }
 
     @Test

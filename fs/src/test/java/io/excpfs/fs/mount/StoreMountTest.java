@@ -111,6 +111,38 @@ class StoreMountTest {
         assertArrayEquals(v2, Files.readAllBytes(mnt.resolve("ckpt.pt")));
     }
 
+    @Test
+    void manyConcurrentReadersAndWriters() throws Exception {
+        byte[] shared = new byte[2 << 20];
+        new Random(9).nextBytes(shared);
+        Files.write(mnt.resolve("shared.pt"), shared);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+        try {
+            List<java.util.concurrent.Future<?>> jobs = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                int k = i;
+                jobs.add(pool.submit(() -> {
+                    if (k % 2 == 0) {
+                        assertArrayEquals(shared, Files.readAllBytes(mnt.resolve("shared.pt")));
+                    } else {
+                        byte[] mine = new byte[(1 << 20) + k];
+                        new Random(k).nextBytes(mine);
+                        Files.createDirectories(mnt.resolve("w" + k));
+                        Files.write(mnt.resolve("w" + k + "/ckpt.pt"), mine);
+                        assertArrayEquals(mine, Files.readAllBytes(mnt.resolve("w" + k + "/ckpt.pt")));
+                    }
+                    return null;
+                }));
+            }
+            for (var j : jobs) j.get();
+        } finally {
+            pool.shutdownNow();
+        }
+        try (var s = Files.list(mnt)) {
+            assertEquals(9, s.count());
+        }
+    }
+
     /** The same random file operations on the mount and on a plain directory give the same results and bytes. */
     @ParameterizedTest
     @ValueSource(longs = {1, 2, 3})

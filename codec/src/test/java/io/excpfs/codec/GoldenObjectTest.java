@@ -1,0 +1,85 @@
+package io.excpfs.codec;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * Old formats stay readable: objects written by format version 1 are committed under {@code golden/v1/} with the
+ * files they must decode to, and decoded on every build. Regenerate (only when adding a new version's directory):
+ * {@code mvn -pl codec test -Dtest=GoldenObjectTest -Dgolden.write=src/test/resources/golden/v1}.
+ */
+class GoldenObjectTest {
+    private static final String[] NAMES = {"seed", "residual-budget", "residual-published", "residual-lossless", "opaque"};
+
+    /** The fixed inputs of the golden objects: a seed, then the next checkpoint under three settings. */
+    static EncodedFile[] encodeAll() throws IOException {
+        Random r = new Random(2024);
+        int n = 48 * 32;
+        float[] w = FakeCheckpoint.gaussian(r, n, 0.02), m = FakeCheckpoint.gaussian(r, n, 1e-3), v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (1e-6 * Math.exp(r.nextGaussian()));
+        FakeCheckpoint first = file(w, m, v);
+        for (int i = 0; i < n; i++) {
+            w[i] += (float) (1e-3 * r.nextGaussian());
+            m[i] = 0.9f * m[i] + (float) (1e-4 * r.nextGaussian());
+            v[i] *= 1.05f;
+        }
+        FakeCheckpoint second = file(w, m, v);
+        Pairing pairing = new Pairing(List.of(new MomentPair(new TensorRef("ckpt.pt", "model/w"), new TensorRef("ckpt.pt", "optimizer/state/0/exp_avg"),
+                new TensorRef("ckpt.pt", "optimizer/state/0/exp_avg_sq"))), Certainty.CERTAIN, "golden", List.of());
+        EncodedFile seed = CheckpointCodec.encodeSet(List.of(first.member("ckpt.pt", null)), pairing, CodecParams.defaults()).get(0);
+        EncodedFile[] out = new EncodedFile[NAMES.length];
+        out[0] = seed;
+        CodecParams[] settings = {CodecParams.defaults(), CodecParams.published(), CodecParams.lossless()};
+        for (int k = 0; k < 3; k++) {
+            out[k + 1] = CheckpointCodec.encodeSet(List.of(second.member("ckpt.pt", seed.reconstruction())), pairing, settings[k]).get(0);
+        }
+        byte[] junk = "not a checkpoint, just some bytes ".repeat(40).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        out[4] = CheckpointCodec.encodeSet(List.of(new SetMember("notes.txt", ByteSource.of(junk), Layout.opaque(junk.length, "text"), null)),
+                Pairing.none("golden"), CodecParams.defaults()).get(0);
+        return out;
+    }
+
+    private static FakeCheckpoint file(float[] w, float[] m, float[] v) {
+        return new FakeCheckpoint(7).skeleton("PK-like header with a pickle that names model/w and the optimizer state")
+                .floats("model/w", DType.F32, Role.PARAM, w, 48, 32).skeleton("...")
+                .floats("optimizer/state/0/exp_avg", DType.BF16, Role.EXP_AVG, m, 48, 32)
+                .floats("optimizer/state/0/exp_avg_sq", DType.F32, Role.EXP_AVG_SQ, v, 48, 32).skeleton("end of central directory");
+    }
+
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = GoldenObjectTest.class.getResourceAsStream("/golden/v1/" + name)) {
+            assertNotNull(in, "golden resource " + name);
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void version1ObjectsStillDecodeToTheSameFiles() throws Exception {
+        String write = System.getProperty("golden.write");
+        if (write != null) {
+            EncodedFile[] all = encodeAll();
+            Files.createDirectories(Path.of(write));
+            for (int k = 0; k < NAMES.length; k++) {
+                Files.write(Path.of(write, NAMES[k] + ".obj"), all[k].object());
+                Files.write(Path.of(write, NAMES[k] + ".expected"), all[k].reconstruction().toByteArray());
+            }
+        }
+        Reconstruction seed = CheckpointCodec.decode(resource("seed.obj"), null);
+        assertArrayEquals(resource("seed.expected"), seed.toByteArray());
+        for (int k = 1; k < NAMES.length; k++) {
+            byte[] obj = resource(NAMES[k] + ".obj");
+            assertEquals(1, CheckpointCodec.peek(obj).formatVersion());
+            assertArrayEquals(resource(NAMES[k] + ".expected"), CheckpointCodec.decode(obj, seed).toByteArray(), NAMES[k]);
+        }
+    }
+}
