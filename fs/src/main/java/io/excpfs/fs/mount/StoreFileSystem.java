@@ -491,11 +491,8 @@ public final class StoreFileSystem implements FileSystemOps {
     }
 
     private VersionInfo currentVersion(String path, long ino) throws FsException {
-        VersionInfo live = null;
-        for (VersionInfo v : store.history(path)) {
-            if (v.ino() == ino && v.status() == io.excpfs.fs.store.VersionStatus.LIVE) live = v;
-        }
-        return live;
+        VersionInfo v = store.current(path);
+        return v != null && v.ino() == ino ? v : null;
     }
 
     // ------------------------------------------------------------------------------------------- control tree
