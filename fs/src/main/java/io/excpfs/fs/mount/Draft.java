@@ -53,6 +53,8 @@ final class Draft {
     /** True when bytes were written since the last seal (not only a truncation). */
     synchronized boolean hasWrites() { return written; }
 
+    synchronized long size() { return size; }
+
     /** Size and mtime of the unsealed changes. */
     record Unsealed(long size, long mtimeNanos) {}
 

@@ -1,6 +1,7 @@
 package io.excpfs.fs.mount;
 
 import io.excpfs.fs.fuse.Caller;
+import io.excpfs.fs.fuse.HandleAttributes;
 import io.excpfs.fs.ops.Attr;
 import io.excpfs.fs.ops.Errno;
 import io.excpfs.fs.ops.FileSystemOps;
@@ -41,7 +42,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *     {@code user.excp.version}, {@code user.excp.lineage} and {@code user.excp.ratio} (raw/stored bytes).</li>
  * </ul>
  */
-public final class StoreFileSystem implements FileSystemOps {
+public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
     static final System.Logger LOG = System.getLogger(StoreFileSystem.class.getName());
     static final String CONTROL = "/.excp", HISTORY = "/.excp/history", FLUSH = "/.excp/flush";
     static final String XATTR_PREFIX = "user.excp.";
@@ -49,16 +50,19 @@ public final class StoreFileSystem implements FileSystemOps {
             List.of("user.excp.state", "user.excp.kind", "user.excp.version", "user.excp.lineage", "user.excp.ratio");
     private static final long VIRTUAL_INO = 1L << 62;
 
-    private sealed interface Handle permits ViewHandle, DraftHandle, FlushHandle {}
+    /** An open file; {@code opened} is its attributes at open time (fstat after unlink). */
+    private sealed interface Handle permits ViewHandle, DraftHandle, FlushHandle {
+        Attr opened();
+    }
 
     /** Reads a pinned version; {@code view} is null for a file without a version (empty). */
-    private record ViewHandle(VersionView view) implements Handle {}
+    private record ViewHandle(VersionView view, Attr opened) implements Handle {}
 
-    private record DraftHandle(Draft draft, int flags) implements Handle {
+    private record DraftHandle(Draft draft, int flags, Attr opened) implements Handle {
         boolean writable() { return (flags & O_ACCMODE) != O_RDONLY; }
     }
 
-    private record FlushHandle() implements Handle {}
+    private record FlushHandle(Attr opened) implements Handle {}
 
     private final Store store;
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
@@ -312,7 +316,7 @@ public final class StoreFileSystem implements FileSystemOps {
 
     @Override
     public long create(String path, int mode, int flags) throws FsException {
-        if (path.equals(FLUSH)) return register(new FlushHandle());
+        if (path.equals(FLUSH)) return register(new FlushHandle(controlAttr(FLUSH)));
         requireLive(path);
         try {
             store.createFile(path, mode & 07777, Caller.uid(), Caller.gid());
@@ -324,7 +328,7 @@ public final class StoreFileSystem implements FileSystemOps {
 
     @Override
     public long open(String path, int flags) throws FsException {
-        if (path.equals(FLUSH)) return register(new FlushHandle());
+        if (path.equals(FLUSH)) return register(new FlushHandle(controlAttr(FLUSH)));
         if (isControl(path)) return openHistory(path, flags);
         return openFile(path, flags);
     }
@@ -338,7 +342,7 @@ public final class StoreFileSystem implements FileSystemOps {
         Draft d = write ? attach(a.ino()) : openDraft(a.ino());
         if (d == null) {
             try {
-                return register(new ViewHandle(store.openCurrent(path)));
+                return register(new ViewHandle(store.openCurrent(path), a));
             } catch (IOException e) {
                 throw io("open " + path, e);
             }
@@ -353,7 +357,18 @@ public final class StoreFileSystem implements FileSystemOps {
             detach(d);
             throw e;
         }
-        return register(new DraftHandle(d, flags));
+        return register(new DraftHandle(d, flags, a));
+    }
+
+    @Override
+    public Attr fgetattr(long fh) throws FsException {
+        Handle h = handle(fh);
+        Attr a = h.opened();
+        long size = a.size();
+        if (h instanceof ViewHandle v) size = v.view() == null ? 0 : v.view().size();
+        if (h instanceof DraftHandle d) size = d.draft().size();
+        return new Attr(a.ino(), a.mode(), a.nlink(), a.uid(), a.gid(), size, a.atimeNanos(), a.mtimeNanos(),
+                a.ctimeNanos());
     }
 
     @Override
@@ -575,7 +590,7 @@ public final class StoreFileSystem implements FileSystemOps {
         VersionInfo v = historyEntries().get(path.substring(HISTORY.length()));
         if (v == null) throw new FsException(Errno.ENOENT, path);
         try {
-            return register(new ViewHandle(store.openVersion(v.id())));
+            return register(new ViewHandle(store.openVersion(v.id()), a));
         } catch (IOException e) {
             throw io("open " + path, e);
         }

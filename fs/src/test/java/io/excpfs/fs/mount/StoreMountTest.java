@@ -94,6 +94,35 @@ class StoreMountTest {
     }
 
     @Test
+    void seeksAndReadsOfAnUnlinkedOpenFileKeepWorking() throws IOException {
+        String script = """
+                import os, sys
+                p = os.path.join(sys.argv[1], 'gone.pt')
+                with open(p, 'wb') as f:
+                    f.write(b'x' * 300000)
+                r = open(p, 'rb')
+                w = open(os.path.join(sys.argv[1], 'w.pt'), 'wb')
+                w.write(b'y' * 1000); w.flush()
+                os.unlink(p)
+                os.unlink(os.path.join(sys.argv[1], 'w.pt'))
+                w.write(b'z' * 24); w.flush()
+                end = r.seek(0, 2); r.seek(0)
+                print(end, len(r.read()), w.seek(0, 2))
+                r.close(); w.close()
+                import shutil
+                os.makedirs(os.path.join(sys.argv[1], 'checkpoint-5'))
+                with open(os.path.join(sys.argv[1], 'checkpoint-5', 'model.safetensors'), 'wb') as f:
+                    f.write(b'm' * 1000)
+                held = open(os.path.join(sys.argv[1], 'checkpoint-5', 'model.safetensors'), 'rb')
+                shutil.rmtree(os.path.join(sys.argv[1], 'checkpoint-5'))
+                print(len(held.read()), sorted(os.listdir(sys.argv[1])))
+                held.close()
+                """;
+        assertEquals("300000 300000 1024\n1000 []", py(tmp, script, mnt.toString()),
+                "rmtree while a reader holds a file works (hard_remove, no .fuse_hidden files)");
+    }
+
+    @Test
     void aReaderKeepsItsVersionWhileTheFileIsReplaced() throws IOException {
         byte[] v1 = new byte[1 << 20], v2 = new byte[1 << 20];
         new Random(1).nextBytes(v1);
