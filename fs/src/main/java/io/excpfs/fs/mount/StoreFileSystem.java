@@ -11,6 +11,7 @@ import io.excpfs.fs.store.CorruptDataException;
 import io.excpfs.fs.store.Store;
 import io.excpfs.fs.store.VersionInfo;
 import io.excpfs.fs.store.VersionState;
+import io.excpfs.fs.store.VersionStatus;
 import io.excpfs.fs.store.VersionView;
 
 import java.io.IOException;
@@ -21,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -531,7 +533,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
         long gen = generation.get();
         Map<String, VersionInfo> out = new HashMap<>();
         for (VersionInfo v : store.versions()) {
-            if (v.status() == io.excpfs.fs.store.VersionStatus.HISTORY) out.put(v.path() + "@" + v.id(), v);
+            if (v.status() == VersionStatus.HISTORY) out.put(v.path() + "@" + v.id(), v);
         }
         history = new HistorySnapshot(gen, now, out);
         return out;
@@ -573,7 +575,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
         Attr a = controlAttr(path);
         if (!a.isDir()) throw new FsException(Errno.ENOTDIR, path);
         String rel = path.substring(HISTORY.length()) + "/";
-        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        TreeSet<String> names = new TreeSet<>();
         for (String e : historyEntries().keySet()) {
             if (!e.startsWith(rel)) continue;
             String rest = e.substring(rel.length());
