@@ -191,7 +191,11 @@ final class FuseBoundary extends FuseStubFS {
 
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
-        return getattr(path, stat);
+        if (path != null || !(ops instanceof HandleAttributes handles)) return getattr(path, stat);
+        return total("fgetattr", "handle " + fi.fh.get(), () -> {
+            fill(handles.fgetattr(fi.fh.get()), stat);
+            return 0;
+        });
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.excpfs.fs.fuse;
 
 import io.excpfs.fs.ops.FileSystemOps;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -172,7 +173,7 @@ public final class FuseMount implements AutoCloseable {
     static String unescape(String s) {
         if (s.indexOf('\\') < 0) return s;
         byte[] in = s.getBytes(StandardCharsets.UTF_8);
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = 0; i < in.length; i++) {
             if (in[i] == '\\' && i + 3 < in.length && isOctal(in[i + 1]) && isOctal(in[i + 2]) && isOctal(in[i + 3])) {
                 out.write((in[i + 1] - '0') * 64 + (in[i + 2] - '0') * 8 + (in[i + 3] - '0'));

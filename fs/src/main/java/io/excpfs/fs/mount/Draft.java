@@ -34,6 +34,7 @@ final class Draft {
     private long mtimeNanos;
     private boolean dirty;
     private boolean written;
+    private boolean orphaned;
 
     Draft(long ino) {
         this.ino = ino;
@@ -54,7 +55,11 @@ final class Draft {
 
     synchronized long size() { return size; }
 
-    synchronized long mtimeNanos() { return mtimeNanos; }
+    /** Size and mtime of the unsealed changes. */
+    record Unsealed(long size, long mtimeNanos) {}
+
+    /** The unsealed state, or null when everything is sealed; waits for a seal in progress to finish. */
+    synchronized Unsealed unsealed() { return dirty && !orphaned ? new Unsealed(size, mtimeNanos) : null; }
 
     /** Where reads come from: the staging file once changed, else the pinned version. */
     synchronized int read(long offset, byte[] dst, int len) throws IOException {
@@ -133,7 +138,7 @@ final class Draft {
      * @return the new version, or null when nothing changed
      */
     synchronized VersionInfo seal(Store store) throws FsException, IOException {
-        if (!dirty) return null;
+        if (!dirty || orphaned) return null;
         if (staging == null) stage(store);
         staging.close();
         Path p = stagingPath;
@@ -148,6 +153,12 @@ final class Draft {
         size = next.size();
         return v;
     }
+
+    /**
+     * The file was unlinked or replaced: its open handles keep reading and writing these bytes, but they are never
+     * sealed (the store may give the inode number to a new file).
+     */
+    synchronized void orphan() { orphaned = true; }
 
     /** Drops unsealed changes and unpins the base. */
     synchronized void discard() {

@@ -1,6 +1,7 @@
 package io.excpfs.fs.mount;
 
 import io.excpfs.fs.fuse.Caller;
+import io.excpfs.fs.fuse.HandleAttributes;
 import io.excpfs.fs.ops.Attr;
 import io.excpfs.fs.ops.Errno;
 import io.excpfs.fs.ops.FileSystemOps;
@@ -10,6 +11,7 @@ import io.excpfs.fs.store.CorruptDataException;
 import io.excpfs.fs.store.Store;
 import io.excpfs.fs.store.VersionInfo;
 import io.excpfs.fs.store.VersionState;
+import io.excpfs.fs.store.VersionStatus;
 import io.excpfs.fs.store.VersionView;
 
 import java.io.IOException;
@@ -20,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -41,7 +44,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *     {@code user.excp.version}, {@code user.excp.lineage} and {@code user.excp.ratio} (raw/stored bytes).</li>
  * </ul>
  */
-public final class StoreFileSystem implements FileSystemOps {
+public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
     static final System.Logger LOG = System.getLogger(StoreFileSystem.class.getName());
     static final String CONTROL = "/.excp", HISTORY = "/.excp/history", FLUSH = "/.excp/flush";
     static final String XATTR_PREFIX = "user.excp.";
@@ -49,16 +52,19 @@ public final class StoreFileSystem implements FileSystemOps {
             List.of("user.excp.state", "user.excp.kind", "user.excp.version", "user.excp.lineage", "user.excp.ratio");
     private static final long VIRTUAL_INO = 1L << 62;
 
-    private sealed interface Handle permits ViewHandle, DraftHandle, FlushHandle {}
+    /** An open file; {@code opened} is its attributes at open time (fstat after unlink). */
+    private sealed interface Handle permits ViewHandle, DraftHandle, FlushHandle {
+        Attr opened();
+    }
 
     /** Reads a pinned version; {@code view} is null for a file without a version (empty). */
-    private record ViewHandle(VersionView view) implements Handle {}
+    private record ViewHandle(VersionView view, Attr opened) implements Handle {}
 
-    private record DraftHandle(Draft draft, int flags) implements Handle {
+    private record DraftHandle(Draft draft, int flags, Attr opened) implements Handle {
         boolean writable() { return (flags & O_ACCMODE) != O_RDONLY; }
     }
 
-    private record FlushHandle() implements Handle {}
+    private record FlushHandle(Attr opened) implements Handle {}
 
     private final Store store;
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
@@ -88,6 +94,11 @@ public final class StoreFileSystem implements FileSystemOps {
     }
 
     private static FsException io(String what, IOException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("No space left on device") || m.contains("Disk quota exceeded")) {
+            LOG.log(Level.WARNING, what + ": " + m);
+            return new FsException(Errno.ENOSPC, what + ": " + m, e);
+        }
         if (e instanceof CorruptDataException) {
             LOG.log(Level.ERROR, what + ": corrupt data: " + e.getMessage());
             return new FsException(Errno.EIO, what + ": " + e.getMessage(), e);
@@ -136,12 +147,22 @@ public final class StoreFileSystem implements FileSystemOps {
             failure = e;
         }
         synchronized (drafts) {
-            if (d.refs == 0 && drafts.get(d.ino) == d) {
-                drafts.remove(d.ino);
+            if (d.refs == 0) {
+                if (drafts.get(d.ino) == d) drafts.remove(d.ino);
                 d.discard();
             }
         }
         if (failure != null) throw failure;
+    }
+
+    /** Detaches the draft of a removed inode from the table, so a new file given the same number starts afresh. */
+    private void orphan(long ino) {
+        synchronized (drafts) {
+            Draft d = drafts.remove(ino);
+            if (d == null) return;
+            d.orphan();
+            if (d.refs == 0) d.discard();
+        }
     }
 
     private void seal(Draft d) throws FsException {
@@ -160,15 +181,29 @@ public final class StoreFileSystem implements FileSystemOps {
         }
     }
 
-    private Attr withDraft(Attr a) {
-        if (!a.isFile()) return a;
-        Draft d;
+    /**
+     * The open draft of a regular file, if any. Times set on a file with unsealed changes (cp -p and rsync -t set
+     * them on the descriptor before closing it) apply to the sealed version: the changes are sealed first, since a
+     * seal stamps the time of sealing.
+     */
+    private Draft draftOf(Attr a) {
+        if (!a.isFile()) return null;
         synchronized (drafts) {
-            d = drafts.get(a.ino());
+            return drafts.get(a.ino());
         }
-        if (d == null || !d.isDirty()) return a;
-        return new Attr(a.ino(), a.mode(), a.nlink(), a.uid(), a.gid(), d.size(), a.atimeNanos(),
-                Math.max(a.mtimeNanos(), d.mtimeNanos()), a.ctimeNanos());
+    }
+
+    /**
+     * The attributes of {@code path} with its unsealed changes. When a seal finishes while the store was read, the
+     * store is read again: an attribute from before the seal would shrink the kernel's idea of the file size.
+     */
+    private Attr withDraft(String path, Attr a) throws FsException {
+        Draft d = draftOf(a);
+        if (d == null) return a;
+        Draft.Unsealed u = d.unsealed();
+        if (u == null) return store.stat(path);
+        return new Attr(a.ino(), a.mode(), a.nlink(), a.uid(), a.gid(), u.size(), a.atimeNanos(),
+                Math.max(a.mtimeNanos(), u.mtimeNanos()), a.ctimeNanos());
     }
 
     // ------------------------------------------------------------------------------------------- namespace
@@ -176,7 +211,7 @@ public final class StoreFileSystem implements FileSystemOps {
     @Override
     public Attr getattr(String path) throws FsException {
         if (isControl(path)) return controlAttr(path);
-        return withDraft(store.stat(path));
+        return withDraft(path, store.stat(path));
     }
 
     @Override
@@ -201,14 +236,26 @@ public final class StoreFileSystem implements FileSystemOps {
     @Override
     public void unlink(String path) throws FsException {
         requireLive(path);
+        long ino = store.stat(path).ino();
         store.unlink(path);
+        orphan(ino);
         changed();
     }
 
     @Override
     public void rename(String from, String to, int flags) throws FsException {
         requireLive(from, to);
+        long replaced = -1;
+        if ((flags & RENAME_EXCHANGE) == 0) {
+            try {
+                Attr target = store.stat(to);
+                if (target.isFile()) replaced = target.ino();
+            } catch (FsException e) {
+                if (e.errno() != Errno.ENOENT && e.errno() != Errno.ENOTDIR) throw e;
+            }
+        }
         store.rename(from, to, flags);
+        if (replaced >= 0 && replaced != store.stat(to).ino()) orphan(replaced);
         changed();
     }
 
@@ -244,6 +291,8 @@ public final class StoreFileSystem implements FileSystemOps {
     @Override
     public void utimens(String path, long atimeNanos, long mtimeNanos) throws FsException {
         requireLive(path);
+        Draft d = mtimeNanos == Long.MIN_VALUE ? null : draftOf(store.stat(path));
+        if (d != null && d.isDirty()) seal(d);
         store.utimens(path, atimeNanos, mtimeNanos);
     }
 
@@ -269,7 +318,7 @@ public final class StoreFileSystem implements FileSystemOps {
 
     @Override
     public long create(String path, int mode, int flags) throws FsException {
-        if (path.equals(FLUSH)) return register(new FlushHandle());
+        if (path.equals(FLUSH)) return register(new FlushHandle(controlAttr(FLUSH)));
         requireLive(path);
         try {
             store.createFile(path, mode & 07777, Caller.uid(), Caller.gid());
@@ -281,7 +330,7 @@ public final class StoreFileSystem implements FileSystemOps {
 
     @Override
     public long open(String path, int flags) throws FsException {
-        if (path.equals(FLUSH)) return register(new FlushHandle());
+        if (path.equals(FLUSH)) return register(new FlushHandle(controlAttr(FLUSH)));
         if (isControl(path)) return openHistory(path, flags);
         return openFile(path, flags);
     }
@@ -295,7 +344,7 @@ public final class StoreFileSystem implements FileSystemOps {
         Draft d = write ? attach(a.ino()) : openDraft(a.ino());
         if (d == null) {
             try {
-                return register(new ViewHandle(store.openCurrent(path)));
+                return register(new ViewHandle(store.openCurrent(path), a));
             } catch (IOException e) {
                 throw io("open " + path, e);
             }
@@ -310,7 +359,18 @@ public final class StoreFileSystem implements FileSystemOps {
             detach(d);
             throw e;
         }
-        return register(new DraftHandle(d, flags));
+        return register(new DraftHandle(d, flags, a));
+    }
+
+    @Override
+    public Attr fgetattr(long fh) throws FsException {
+        Handle h = handle(fh);
+        Attr a = h.opened();
+        long size = a.size();
+        if (h instanceof ViewHandle v) size = v.view() == null ? 0 : v.view().size();
+        if (h instanceof DraftHandle d) size = d.draft().size();
+        return new Attr(a.ino(), a.mode(), a.nlink(), a.uid(), a.gid(), size, a.atimeNanos(), a.mtimeNanos(),
+                a.ctimeNanos());
     }
 
     @Override
@@ -430,7 +490,8 @@ public final class StoreFileSystem implements FileSystemOps {
         synchronized (drafts) {
             d = drafts.get(a.ino());
         }
-        return describe(currentVersion(path, a.ino()), d != null && d.isDirty(), name);
+        boolean staging = d != null && d.isDirty();
+        return describe(currentVersion(path, a.ino()), staging, name);
     }
 
     /** The value of one {@code user.excp.*} attribute of version {@code v} (null: a file without a version). */
@@ -447,11 +508,8 @@ public final class StoreFileSystem implements FileSystemOps {
     }
 
     private VersionInfo currentVersion(String path, long ino) throws FsException {
-        VersionInfo live = null;
-        for (VersionInfo v : store.history(path)) {
-            if (v.ino() == ino && v.status() == io.excpfs.fs.store.VersionStatus.LIVE) live = v;
-        }
-        return live;
+        VersionInfo v = store.current(path);
+        return v != null && v.ino() == ino ? v : null;
     }
 
     // ------------------------------------------------------------------------------------------- control tree
@@ -475,7 +533,7 @@ public final class StoreFileSystem implements FileSystemOps {
         long gen = generation.get();
         Map<String, VersionInfo> out = new HashMap<>();
         for (VersionInfo v : store.versions()) {
-            if (v.status() == io.excpfs.fs.store.VersionStatus.HISTORY) out.put(v.path() + "@" + v.id(), v);
+            if (v.status() == VersionStatus.HISTORY) out.put(v.path() + "@" + v.id(), v);
         }
         history = new HistorySnapshot(gen, now, out);
         return out;
@@ -517,7 +575,7 @@ public final class StoreFileSystem implements FileSystemOps {
         Attr a = controlAttr(path);
         if (!a.isDir()) throw new FsException(Errno.ENOTDIR, path);
         String rel = path.substring(HISTORY.length()) + "/";
-        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        TreeSet<String> names = new TreeSet<>();
         for (String e : historyEntries().keySet()) {
             if (!e.startsWith(rel)) continue;
             String rest = e.substring(rel.length());
@@ -534,7 +592,7 @@ public final class StoreFileSystem implements FileSystemOps {
         VersionInfo v = historyEntries().get(path.substring(HISTORY.length()));
         if (v == null) throw new FsException(Errno.ENOENT, path);
         try {
-            return register(new ViewHandle(store.openVersion(v.id())));
+            return register(new ViewHandle(store.openVersion(v.id()), a));
         } catch (IOException e) {
             throw io("open " + path, e);
         }

@@ -189,6 +189,18 @@ class StoreFileSystemTest {
     }
 
     @Test
+    void timesSetBeforeCloseSurviveTheSealLikeCpMinusP() throws FsException {
+        long fh = fs.create("/copy", 0644, O_WRONLY | O_CREAT | O_TRUNC);
+        fs.write(fh, 0, random(1000, 1), 1000);
+        fs.utimens("/copy", 1_000_000_000_000L, 2_000_000_000_000L);
+        fs.flush(fh);
+        fs.release(fh);
+        assertEquals(2_000_000_000_000L, fs.getattr("/copy").mtimeNanos());
+        assertArrayEquals(random(1000, 1), readAll(fs, "/copy"));
+        assertEquals(1, fs.store().versions().size());
+    }
+
+    @Test
     void closingWithoutChangesSealsNothing() throws FsException {
         save(fs, "/f", random(100, 1));
         long fh = fs.open("/f", O_RDWR);
@@ -263,6 +275,28 @@ class StoreFileSystemTest {
         fs.release(fh);
         assertEquals(Errno.ENOENT, errno(() -> fs.getattr("/f")));
         assertEquals(List.of(), fs.readdir("/"));
+    }
+
+    @Test
+    void aFileRecreatedWhileTheOldOneIsStillOpenStartsEmpty() throws FsException {
+        save(fs, "/keep", random(10, 0));
+        long old = fs.create("/f", 0644, O_RDWR | O_CREAT);
+        fs.write(old, 0, random(5000, 1), 5000);
+        fs.flush(old);
+        fs.unlink("/f");
+        long fresh = fs.create("/f", 0644, O_RDWR | O_CREAT);
+        fs.ftruncate(fresh, 2051);
+        fs.write(old, 5000, random(10, 2), 10);
+        fs.release(old);
+        fs.flush(fresh);
+        fs.release(fresh);
+        assertArrayEquals(new byte[2051], readAll(fs, "/f"), "nothing of the unlinked file leaks into the new one");
+        long fh = fs.create("/g", 0644, O_RDWR | O_CREAT);
+        fs.write(fh, 0, random(100, 3), 100);
+        fs.rename("/keep", "/g", 0);
+        fs.write(fh, 100, random(100, 4), 100);
+        fs.release(fh);
+        assertArrayEquals(random(10, 0), readAll(fs, "/g"), "a file replaced by rename while open is not resealed");
     }
 
     @Test

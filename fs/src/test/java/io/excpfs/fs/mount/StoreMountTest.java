@@ -69,7 +69,9 @@ class StoreMountTest {
         Files.createDirectories(src.resolve("checkpoint-500"));
         Files.write(src.resolve("checkpoint-500/model.safetensors"), new byte[300_000]);
         Files.writeString(src.resolve("checkpoint-500/trainer_state.json"), "{}");
-        ok(tmp, "cp", "-r", src.resolve("checkpoint-500").toString(), mnt.toString());
+        ok(tmp, "touch", "-d", "2001-02-03 04:05:06 UTC", src.resolve("checkpoint-500/model.safetensors").toString());
+        ok(tmp, "cp", "-rp", src.resolve("checkpoint-500").toString(), mnt.toString());
+        assertEquals("981173106\n", ok(mnt, "stat", "-c", "%Y", "checkpoint-500/model.safetensors"), "cp -p keeps mtime");
         ok(mnt, "mv", "checkpoint-500", "checkpoint-1000");
         assertEquals("300000\n", ok(mnt, "stat", "-c", "%s", "checkpoint-1000/model.safetensors"));
         assertEquals("model.safetensors\ntrainer_state.json\n", ok(mnt, "ls", "checkpoint-1000"));
@@ -89,6 +91,35 @@ class StoreMountTest {
         assertEquals(0, MountFixture.run(mnt, "sh", "-c", "echo > .excp/flush").exitCode());
         assertNotEquals(0, MountFixture.run(mnt, "sh", "-c", "echo x > .excp/history/nope").exitCode());
         assertEquals(0, new picocli.CommandLine(new io.excpfs.fs.cli.FlushCommand()).execute(mnt.toString()));
+    }
+
+    @Test
+    void seeksAndReadsOfAnUnlinkedOpenFileKeepWorking() throws IOException {
+        String script = """
+                import os, sys
+                p = os.path.join(sys.argv[1], 'gone.pt')
+                with open(p, 'wb') as f:
+                    f.write(b'x' * 300000)
+                r = open(p, 'rb')
+                w = open(os.path.join(sys.argv[1], 'w.pt'), 'wb')
+                w.write(b'y' * 1000); w.flush()
+                os.unlink(p)
+                os.unlink(os.path.join(sys.argv[1], 'w.pt'))
+                w.write(b'z' * 24); w.flush()
+                end = r.seek(0, 2); r.seek(0)
+                print(end, len(r.read()), w.seek(0, 2))
+                r.close(); w.close()
+                import shutil
+                os.makedirs(os.path.join(sys.argv[1], 'checkpoint-5'))
+                with open(os.path.join(sys.argv[1], 'checkpoint-5', 'model.safetensors'), 'wb') as f:
+                    f.write(b'm' * 1000)
+                held = open(os.path.join(sys.argv[1], 'checkpoint-5', 'model.safetensors'), 'rb')
+                shutil.rmtree(os.path.join(sys.argv[1], 'checkpoint-5'))
+                print(len(held.read()), sorted(os.listdir(sys.argv[1])))
+                held.close()
+                """;
+        assertEquals("300000 300000 1024\n1000 []", py(tmp, script, mnt.toString()),
+                "rmtree while a reader holds a file works (hard_remove, no .fuse_hidden files)");
     }
 
     @Test
@@ -145,7 +176,7 @@ class StoreMountTest {
 
     /** The same random file operations on the mount and on a plain directory give the same results and bytes. */
     @ParameterizedTest
-    @ValueSource(longs = {1, 2, 3})
+    @ValueSource(longs = {1, 2, 3, 4, 5})
     void differentialAgainstAPlainDirectory(long seed) throws IOException {
         Path plain = tmp.resolve("plain");
         Files.createDirectories(plain);
@@ -153,16 +184,16 @@ class StoreMountTest {
         List<String> log = new ArrayList<>();
         for (int i = 0; i < 250; i++) {
             String a = randomPath(r), b = randomPath(r);
-            int op = r.nextInt(10);
+            int op = r.nextInt(12);
             byte[] data = new byte[r.nextInt(4) == 0 ? r.nextInt(300_000) : r.nextInt(5000)];
             r.nextBytes(data);
             long at = r.nextInt(400_000);
             String outcomeMount = apply(mnt, op, a, b, data, at);
             String outcomePlain = apply(plain, op, a, b, data, at);
-            log.add(i + ": op " + op + " " + a + " " + b + " -> " + outcomePlain);
+            log.add(i + ": op " + op + " " + a + " " + b + " len " + data.length + " at " + at + " -> " + outcomePlain);
             assertEquals(outcomePlain, outcomeMount, "step " + i + " differs; log:\n" + String.join("\n", log));
         }
-        assertEquals(tree(plain), tree(mnt));
+        assertEquals(tree(plain), tree(mnt), () -> "log:\n" + String.join("\n", log));
     }
 
     private static String randomPath(Random r) {
@@ -196,6 +227,9 @@ class StoreMountTest {
                     return Integer.toHexString(java.util.Arrays.hashCode(Files.readAllBytes(pa)));
                 }
                 case 9 -> Files.delete(pa.getParent().equals(root) ? pa : pa.getParent());
+                case 10 -> Files.createSymbolicLink(pa, Path.of(b));
+                case 11 -> Files.setPosixFilePermissions(pa, java.nio.file.attribute.PosixFilePermissions.fromString(
+                        (at & 1) == 0 ? "rw-------" : "rwxr-x---"));
                 default -> throw new AssertionError(op);
             }
             return "ok";
@@ -216,8 +250,11 @@ class StoreMountTest {
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {
                 String rel = root.relativize(p).toString();
-                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) out.put(rel, "dir");
-                else out.put(rel, Files.size(p) + ":" + java.util.Arrays.hashCode(Files.readAllBytes(p)));
+                String perms = java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+                if (Files.isSymbolicLink(p)) out.put(rel, "-> " + Files.readSymbolicLink(p));
+                else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) out.put(rel, "dir " + perms);
+                else out.put(rel, perms + " " + Files.size(p) + ":" + java.util.Arrays.hashCode(Files.readAllBytes(p)));
             }
         }
         return out;
