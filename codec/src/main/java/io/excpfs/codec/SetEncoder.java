@@ -147,8 +147,12 @@ final class SetEncoder {
             ExcpRegionCoder.Coded c = null;
             int coding = ExcpRegionCoder.MOMENT;
             if (params.keep() == CodecParams.Keep.BUDGET) {
-                c = ExcpRegionCoder.logMoment(v, r.dtype(), row(r), params.optBits());
-                coding = ExcpRegionCoder.LOG_MOMENT;
+                c = ExcpRegionCoder.logRatioMoment(v, m.base().region(r.key()), r.dtype(), row(r), params.optBits());
+                coding = ExcpRegionCoder.LOG_RATIO_MOMENT;
+                if (c == null) {
+                    c = ExcpRegionCoder.logMoment(v, r.dtype(), row(r), params.optBits());
+                    coding = ExcpRegionCoder.LOG_MOMENT;
+                }
             }
             if (c == null) {
                 MomentPair pair = byMoment.get(ref);
