@@ -184,6 +184,14 @@ public final class ExcpRegionCoder {
 
     /** dst[i] = 0 for index 0, else base[i] · ratio[index] where base[i] > 0, else absolute[index]. */
     static void applyRatios(byte[] sym, float[] ratio, float[] absolute, float[] base, byte[] dst, DType t) {
+        if (t == DType.F32) {
+            for (int i = 0, j = 0; i < sym.length; i++, j += 4) {
+                int s = sym[i] & 0xFF;
+                float b = base[i];
+                INT_LE.set(dst, j, Float.floatToRawIntBits(s == 0 ? 0f : b > 0 ? b * ratio[s] : absolute[s]));
+            }
+            return;
+        }
         for (int i = 0; i < sym.length; i++) {
             int s = sym[i] & 0xFF;
             FloatWords.put(dst, t, i, s == 0 ? 0f : base[i] > 0 ? base[i] * ratio[s] : absolute[s]);
