@@ -68,7 +68,9 @@ public final class RealCheckpointReport {
                 new Object[] {"published a=2e-4", new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.PUBLISHED, 2e-4, 2.0, 4, 4, 1)},
                 new Object[] {"budget 0.5", new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 4, 0.5)},
                 new Object[] {"budget 1.0", CodecParams.defaults()},
-                new Object[] {"budget 1.5", new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 4, 1.5)});
+                new Object[] {"budget 1.5", new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 4, 1.5)},
+                new Object[] {"budget 1.0 opt3", new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 3, 1.0)},
+                new Object[] {"budget 1.5 opt2", new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 2, 1.5)});
         for (Object[] s : settings) {
             CodecParams p = (CodecParams) s[1];
             Reconstruction base = null;
