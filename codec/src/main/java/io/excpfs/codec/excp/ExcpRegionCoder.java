@@ -50,10 +50,15 @@ public final class ExcpRegionCoder {
     public static Coded weights(byte[] w, byte[] base, DType t, int row, float[] expAvgSq, CodecParams p) {
         float[] cur = FloatWords.toFloats(w, t);
         float[] prev = FloatWords.toFloats(base, t);
-        if (!FloatWords.allFinite(cur) || !FloatWords.allFinite(prev)) return null;
         int n = cur.length;
         float[] delta = new float[n];
-        for (int i = 0; i < n; i++) delta[i] = cur[i] - prev[i];
+        float check = 0;
+        for (int i = 0; i < n; i++) {
+            float d = cur[i] - prev[i];
+            delta[i] = d;
+            check += (cur[i] - cur[i]) + (prev[i] - prev[i]) + (d - d);
+        }
+        if (check != 0) return null; // x - x is NaN exactly for NaN and ±Inf, so is the sum
         float thr = JointPruner.weightThreshold(delta, expAvgSq, p);
         boolean[] keep = new boolean[n];
         for (int i = 0; i < n; i++) keep[i] = Math.abs(delta[i]) > thr;
