@@ -5,7 +5,7 @@ checkpoints as raw little-endian tensors for the codec measurements:
     OUT/step-<n>/index.json   [{"key", "role", "dtype", "shape", "offset", "length"}]
     OUT/step-<n>/tensors.bin  the payloads back to back
 
-Usage: /usr/bin/python3 real_checkpoints.py OUT [steps=240] [every=40] [dtype=float32]
+Usage: /usr/bin/python3 real_checkpoints.py OUT [steps=240] [every=40] [d_model=192] [layers=6]
 """
 import glob, json, math, os, sys
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -20,7 +20,10 @@ text = []
 for p in sorted(glob.glob('/usr/lib/python3/dist-packages/torch/nn/modules/*.py'))[:40]:
     text.append(open(p, encoding='utf-8', errors='ignore').read())
 data = torch.tensor(list('\n'.join(text).encode('utf-8')), dtype=torch.long)
-V, T, D, L, H = 256, 64, 192, 6, 6
+V, T, H = 256, 64, 4
+D = int(sys.argv[4]) if len(sys.argv) > 4 else 192
+L = int(sys.argv[5]) if len(sys.argv) > 5 else 6
+H = 6 if D % 6 == 0 else 4
 
 class Block(nn.Module):
     def __init__(s):

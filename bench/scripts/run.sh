@@ -6,4 +6,5 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 deps=$(tr ':' '\n' < "$here/bench/target/classpath.txt" | grep -v 'excpfs-codec' | paste -sd: -)
 jvm=""
 while [ "${1#-}" != "$1" ]; do jvm="$jvm $1"; shift; done
-exec java $jvm -cp "$here/bench/target/classes:$here/codec/target/classes:$deps" "$@"
+# CODEC_CLASSES may point at a frozen copy (a jar or directory) so that rebuilding during a long JMH run is harmless
+exec java $jvm -cp "$here/bench/target/classes:${CODEC_CLASSES:-$here/codec/target/classes}:$deps" "$@"

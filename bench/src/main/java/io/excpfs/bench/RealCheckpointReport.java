@@ -33,12 +33,23 @@ public final class RealCheckpointReport {
         return total;
     }
 
+    /** Usage: {@code [--excp-only] STEP_DIR...}, oldest first. */
     public static void main(String[] args) throws Exception {
         List<RawCheckpoint> steps = new ArrayList<>();
-        for (String a : args) steps.add(RawCheckpoint.load(Path.of(a)));
+        boolean excpOnly = false;
+        for (String a : args) {
+            if (a.equals("--excp-only")) excpOnly = true;
+            else steps.add(RawCheckpoint.load(Path.of(a)));
+        }
         RawCheckpoint first = steps.get(0), second = steps.get(1);
         long raw = first.bytes().length;
         System.out.printf("checkpoint: %d bytes, %d regions%n", raw, first.layout().regions().size());
+        if (!excpOnly) lossless(first, second);
+        excp(steps);
+    }
+
+    static void lossless(RawCheckpoint first, RawCheckpoint second) throws Exception {
+        long raw = first.bytes().length;
 
         EncodedFile seed = CheckpointCodec.encodeSet(List.of(first.member(null)), first.pairing(), CodecParams.lossless()).get(0);
         System.out.printf("seed   zstd -19: %d (%.3fx)  byte planes + zstd -19: %d (%.3fx)  excpfs lossless: %d (%.3fx)%n",
@@ -48,13 +59,18 @@ public final class RealCheckpointReport {
         long xor = groupedZstd(second.bytes(), first.bytes());
         System.out.printf("resid  XOR + byte planes + zstd -19: %d (%.3fx)  excpfs lossless residual: %d (%.3fx)%n",
                 xor, (double) raw / xor, res.object().length, (double) raw / res.object().length);
+    }
+
+    static void excp(List<RawCheckpoint> steps) throws Exception {
 
         List<Object[]> settings = List.of(
                 new Object[] {"published a=5e-5", CodecParams.published()},
                 new Object[] {"published a=2e-4", new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.PUBLISHED, 2e-4, 2.0, 4, 4, 1)},
                 new Object[] {"budget 0.5", new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 4, 0.5)},
                 new Object[] {"budget 1.0", CodecParams.defaults()},
-                new Object[] {"budget 1.5", new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 4, 1.5)});
+                new Object[] {"budget 1.5", new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 4, 1.5)},
+                new Object[] {"budget 1.0 opt3", new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 3, 1.0)},
+                new Object[] {"budget 1.5 opt2", new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 2, 1.5)});
         for (Object[] s : settings) {
             CodecParams p = (CodecParams) s[1];
             Reconstruction base = null;

@@ -10,7 +10,8 @@ import java.util.List;
  * into what a read returns. Closed loop: every residual is taken against {@link SetMember#base()}, which must be
  * what a read of the previous version returns; the returned {@link EncodedFile#reconstruction()} is bit-identical
  * to what {@link #decode} will return for the object, forever. The object format is specified in
- * {@code docs/format.md}.
+ * {@code docs/format.md}. All methods are stateless and safe to call from several threads at once. Limits: a region,
+ * a skeleton and a stored object must each fit in one Java array (under 2 GiB).
  */
 public final class CheckpointCodec {
     /** Object format version written by this codec. */

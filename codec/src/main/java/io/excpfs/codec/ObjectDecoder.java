@@ -53,9 +53,9 @@ final class ObjectDecoder {
             byte[] baseRegion = b == null ? null : b.region(r.key());
             switch (coding) {
                 case PLANES -> BytePlaneCoder.decode(in, dst, baseRegion);
-                case ExcpRegionCoder.WEIGHT, ExcpRegionCoder.MOMENT, ExcpRegionCoder.LOG_MOMENT -> {
+                case ExcpRegionCoder.WEIGHT, ExcpRegionCoder.MOMENT, ExcpRegionCoder.LOG_MOMENT, ExcpRegionCoder.LOG_RATIO_MOMENT -> {
                     if (!r.dtype().isFloat()) throw in.corrupt("lossy coding of non-float region " + r.key(), at);
-                    if (coding == ExcpRegionCoder.WEIGHT) {
+                    if (coding == ExcpRegionCoder.WEIGHT || coding == ExcpRegionCoder.LOG_RATIO_MOMENT) {
                         TensorRegion br = baseRegions.get(r.key());
                         if (br == null || br.dtype() != r.dtype() || br.length() != r.length()) {
                             throw new CorruptObjectException(Reason.WRONG_BASE, "base has no region " + r.key() + " of the same dtype and length (offset " + at + ")");

@@ -147,8 +147,12 @@ final class SetEncoder {
             ExcpRegionCoder.Coded c = null;
             int coding = ExcpRegionCoder.MOMENT;
             if (params.keep() == CodecParams.Keep.BUDGET) {
-                c = ExcpRegionCoder.logMoment(v, r.dtype(), row(r), params.optBits());
-                coding = ExcpRegionCoder.LOG_MOMENT;
+                c = ExcpRegionCoder.logRatioMoment(v, m.base().region(r.key()), r.dtype(), row(r), params.optBits());
+                coding = ExcpRegionCoder.LOG_RATIO_MOMENT;
+                if (c == null) {
+                    c = ExcpRegionCoder.logMoment(v, r.dtype(), row(r), params.optBits());
+                    coding = ExcpRegionCoder.LOG_MOMENT;
+                }
             }
             if (c == null) {
                 MomentPair pair = byMoment.get(ref);
@@ -187,7 +191,7 @@ final class SetEncoder {
             throw new IllegalArgumentException(m.name() + ": layout says " + layout.size() + " bytes, file has " + m.bytes().size());
         }
         Reconstruction base = kind == Kind.RESIDUAL ? m.base() : null;
-        BytesOut out = new BytesOut((int) Math.min(Integer.MAX_VALUE - 64, layout.size() / 4 + 1024));
+        BytesOut out = new BytesOut((int) Math.min(64L << 20, layout.size() / 8 + 1024));
         ObjectEnvelope.writeHeader(out, CheckpointCodec.FORMAT_VERSION, ObjectEnvelope.randomId(), kind, layout.format(),
                 layout.size(), base != null ? ObjectEnvelope.FLAG_NEEDS_BASE : 0);
         if (base != null) out.u32(BaseFingerprint.of(base));

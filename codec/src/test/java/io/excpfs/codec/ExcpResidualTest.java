@@ -163,6 +163,7 @@ class ExcpResidualTest {
                     if (step == 1) firstRel = s.weightRelError();
                     else assertTrue(s.weightRelError() < 3 * firstRel + 1e-3, "errors do not accumulate: " + s.weightRelError());
                     assertTrue(out.get(1).stats().expAvgRelError() < 1.0);
+                    assertTrue(out.get(1).stats().expAvgSqRelError() < 0.1, "log-ratio v error " + out.get(1).stats().expAvgSqRelError());
                     assertTrue(out.get(1).object().length < n * t.size(), "moments compress");
                 }
             }

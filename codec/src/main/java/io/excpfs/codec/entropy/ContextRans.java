@@ -13,7 +13,7 @@ import java.util.Arrays;
  * frequencies are counted in a first pass and stored (a few dozen bytes); decoding is then one table lookup and one
  * multiply per symbol, with no division and no adaptation.
  *
- * <p>Stream: {@code u8 model} (0 order-0, 1 neighbour), {@code varint row} (model 1 only), per context the
+ * <p>Stream: {@code u8 model} (0 order-0, 1 neighbour, 2 previous symbol), {@code varint row} (model 1 only), per context the
  * normalised frequency table (see {@link #writeTable}), {@code varint payload length}, payload: the two interleaved
  * states (even symbols, odd symbols) as u32 LE, then the renormalisation bytes in decode order. Two states let the
  * decoder overlap two dependency chains.
@@ -24,12 +24,21 @@ public final class ContextRans {
     private static final int MASK = TOTAL - 1;
     private static final int LOW = 1 << 23;
 
-    /** How symbols are grouped into models. */
-    public enum Model { ORDER0, NEIGHBOUR }
+    /**
+     * How symbols are grouped into models: one model; four by whether the left and upper neighbours are zero; or one
+     * per value of the previous symbol (order 1, for exponent planes: runs and smooth tensors).
+     */
+    public enum Model { ORDER0, NEIGHBOUR, PREVIOUS }
 
     private ContextRans() {}
 
-    static int contexts(Model model) { return model == Model.ORDER0 ? 1 : 4; }
+    static int contexts(Model model, int alphabet) {
+        return switch (model) {
+            case ORDER0 -> 1;
+            case NEIGHBOUR -> 4;
+            case PREVIOUS -> alphabet;
+        };
+    }
 
     private static int context(byte[] s, int i, int row) {
         int c = (i > 0 && s[i - 1] != 0) ? 1 : 0;
@@ -38,11 +47,18 @@ public final class ContextRans {
     }
 
     /** Counts symbol frequencies per context. */
-    static int[][] count(byte[] s, int n, int alphabet, Model model, int row) {
-        int[][] counts = new int[contexts(model)][alphabet];
+    public static int[][] count(byte[] s, int n, int alphabet, Model model, int row) {
+        int[][] counts = new int[contexts(model, alphabet)][alphabet];
         if (model == Model.ORDER0) {
             int[] c = counts[0];
             for (int i = 0; i < n; i++) c[s[i] & 0xFF]++;
+        } else if (model == Model.PREVIOUS) {
+            int prev = 0;
+            for (int i = 0; i < n; i++) {
+                int sym = s[i] & 0xFF;
+                counts[prev][sym]++;
+                prev = sym;
+            }
         } else {
             for (int i = 0; i < n; i++) counts[context(s, i, row)][s[i] & 0xFF]++;
         }
@@ -108,9 +124,24 @@ public final class ContextRans {
         return f;
     }
 
+    /** Estimated stream bits of these per-context counts: payload entropy plus about 3 bytes per used symbol. */
+    public static double estimateBits(int[][] counts) {
+        double bits = 0;
+        for (int[] c : counts) {
+            bits += entropyBits(c);
+            for (int v : c) if (v > 0) bits += 24;
+            bits += 16;
+        }
+        return bits;
+    }
+
     /** Encodes {@code s[0..n)}, each in {@code [0, alphabet)}. */
     public static void encode(byte[] s, int n, int alphabet, Model model, int row, BytesOut out) {
-        int[][] counts = count(s, n, alphabet, model, row);
+        encode(s, n, alphabet, model, row, count(s, n, alphabet, model, row), out);
+    }
+
+    /** Encodes with counts already taken by {@link #count} for the same model. */
+    public static void encode(byte[] s, int n, int alphabet, Model model, int row, int[][] counts, BytesOut out) {
         out.u8(model.ordinal());
         if (model == Model.NEIGHBOUR) out.varint(row);
         int nc = counts.length;
@@ -129,7 +160,11 @@ public final class ContextRans {
         int[] state = {LOW, LOW};
         for (int i = n - 1; i >= 0; i--) {
             int x = state[i & 1];
-            int c = model == Model.ORDER0 ? 0 : context(s, i, row);
+            int c = switch (model) {
+                case ORDER0 -> 0;
+                case NEIGHBOUR -> context(s, i, row);
+                case PREVIOUS -> i > 0 ? s[i - 1] & 0xFF : 0;
+            };
             int sym = s[i] & 0xFF;
             int f = freq[c][sym];
             long xMax = ((long) (LOW >>> PROB_BITS) << 8) * f;
@@ -156,10 +191,10 @@ public final class ContextRans {
     public static void decode(BytesIn in, byte[] dst, int n, int alphabet) throws CorruptObjectException {
         int modelAt = in.position();
         int m = in.u8("entropy model");
-        if (m > 1) throw in.corrupt("unknown entropy model " + m, modelAt);
+        if (m > 2) throw in.corrupt("unknown entropy model " + m, modelAt);
         Model model = Model.values()[m];
         int row = model == Model.NEIGHBOUR ? in.count("context row length", Integer.MAX_VALUE) : 0;
-        int nc = contexts(model);
+        int nc = contexts(model, alphabet);
         int[][] freq = new int[nc][];
         int[][] cum = new int[nc][];
         for (int c = 0; c < nc; c++) {
@@ -175,32 +210,33 @@ public final class ContextRans {
         int x0 = (b[start] & 0xFF) | (b[start + 1] & 0xFF) << 8 | (b[start + 2] & 0xFF) << 16 | (b[start + 3] & 0xFF) << 24;
         int x1 = (b[start + 4] & 0xFF) | (b[start + 5] & 0xFF) << 8 | (b[start + 6] & 0xFF) << 16 | (b[start + 7] & 0xFF) << 24;
         int p = start + 8;
-        // per context and slot: the symbol, and (freq << 16 | slot - cum) for the state update
-        byte[] symbolOf = new byte[nc * TOTAL];
-        int[] step = new int[nc * TOTAL];
-        boolean[] used = new boolean[nc];
+        // per used context and slot: the symbol, and (freq << 16 | slot - cum) for the state update
+        int[] tableBase = new int[nc];
+        int usedCount = 0;
+        for (int c = 0; c < nc; c++) tableBase[c] = used(freq[c]) ? TOTAL * usedCount++ : -1;
+        byte[] symbolOf = new byte[usedCount * TOTAL];
+        int[] step = new int[usedCount * TOTAL];
         for (int c = 0; c < nc; c++) {
-            if (!used(freq[c])) continue;
-            used[c] = true;
+            if (tableBase[c] < 0) continue;
             for (int k = 0; k < alphabet; k++) {
-                int from = c * TOTAL + cum[c][k], f = freq[c][k];
+                int from = tableBase[c] + cum[c][k], f = freq[c][k];
                 Arrays.fill(symbolOf, from, from + f, (byte) k);
                 for (int j = 0; j < f; j++) step[from + j] = f << 16 | j;
             }
         }
-        boolean order0 = model == Model.ORDER0;
-        if (order0 && !used[0] && n > 0) throw in.corrupt("entropy model has no symbols", start);
+        if (usedCount == 0 && n > 0) throw in.corrupt("entropy model has no symbols", start);
+        boolean order0 = model == Model.ORDER0, previous = model == Model.PREVIOUS;
         int i = 0;
         for (; i + 1 < n; i += 2) {
-            int c0 = order0 ? 0 : context(dst, i, row);
-            if (!used[c0]) throw in.corrupt("entropy stream uses an empty context at symbol " + i, start);
-            int slot0 = c0 * TOTAL + (x0 & MASK);
+            int t0 = tableBase[order0 ? 0 : previous ? (i > 0 ? dst[i - 1] & 0xFF : 0) : context(dst, i, row)];
+            if (t0 < 0) throw in.corrupt("entropy stream uses an empty context at symbol " + i, start);
+            int slot0 = t0 + (x0 & MASK);
             int st0 = step[slot0];
             x0 = (st0 >>> 16) * (x0 >>> PROB_BITS) + (st0 & 0xFFFF);
             dst[i] = symbolOf[slot0];
-            int c1 = order0 ? 0 : context(dst, i + 1, row);
-            if (!used[c1]) throw in.corrupt("entropy stream uses an empty context at symbol " + (i + 1), start);
-            int slot1 = c1 * TOTAL + (x1 & MASK);
+            int t1 = tableBase[order0 ? 0 : previous ? dst[i] & 0xFF : context(dst, i + 1, row)];
+            if (t1 < 0) throw in.corrupt("entropy stream uses an empty context at symbol " + (i + 1), start);
+            int slot1 = t1 + (x1 & MASK);
             int st1 = step[slot1];
             x1 = (st1 >>> 16) * (x1 >>> PROB_BITS) + (st1 & 0xFFFF);
             dst[i + 1] = symbolOf[slot1];
@@ -214,9 +250,9 @@ public final class ContextRans {
             }
         }
         if (i < n) {
-            int c0 = order0 ? 0 : context(dst, i, row);
-            if (!used[c0]) throw in.corrupt("entropy stream uses an empty context at symbol " + i, start);
-            int slot0 = c0 * TOTAL + (x0 & MASK);
+            int t0 = tableBase[order0 ? 0 : previous ? (i > 0 ? dst[i - 1] & 0xFF : 0) : context(dst, i, row)];
+            if (t0 < 0) throw in.corrupt("entropy stream uses an empty context at symbol " + i, start);
+            int slot0 = t0 + (x0 & MASK);
             int st0 = step[slot0];
             x0 = (st0 >>> 16) * (x0 >>> PROB_BITS) + (st0 & 0xFFFF);
             dst[i] = symbolOf[slot0];

@@ -19,12 +19,14 @@ import java.nio.ByteOrder;
  *   <li>{@link #MOMENT}: values; index 0 is +0.0 (pruned moments become 0, as published).</li>
  *   <li>{@link #LOG_MOMENT}: exp_avg_sq kept everywhere, quantized in the log domain (index 0 only for exact
  *       zeros), so Adam's denominators stay right where exp_avg was pruned.</li>
+ *   <li>{@link #LOG_RATIO_MOMENT}: the same, as log-ratio to the base's exp_avg_sq (absolute log values where the
+ *       base is 0); stream: bits, ratio codebook, absolute codebook, indices.</li>
  * </ul>
  * Stream: {@code u8 bits}, {@link Codebook}, {@link ContextRans} stream of one index per element
  * (alphabet 2^bits, neighbour model, row = last dimension for rank ≥ 2).
  */
 public final class ExcpRegionCoder {
-    public static final int WEIGHT = 1, MOMENT = 2, LOG_MOMENT = 3;
+    public static final int WEIGHT = 1, MOMENT = 2, LOG_MOMENT = 3, LOG_RATIO_MOMENT = 4;
 
     private ExcpRegionCoder() {}
 
@@ -48,10 +50,15 @@ public final class ExcpRegionCoder {
     public static Coded weights(byte[] w, byte[] base, DType t, int row, float[] expAvgSq, CodecParams p) {
         float[] cur = FloatWords.toFloats(w, t);
         float[] prev = FloatWords.toFloats(base, t);
-        if (!FloatWords.allFinite(cur) || !FloatWords.allFinite(prev)) return null;
         int n = cur.length;
         float[] delta = new float[n];
-        for (int i = 0; i < n; i++) delta[i] = cur[i] - prev[i];
+        float check = 0;
+        for (int i = 0; i < n; i++) {
+            float d = cur[i] - prev[i];
+            delta[i] = d;
+            check += (cur[i] - cur[i]) + (prev[i] - prev[i]) + (d - d);
+        }
+        if (check != 0) return null; // x - x is NaN exactly for NaN and ±Inf, so is the sum
         float thr = JointPruner.weightThreshold(delta, expAvgSq, p);
         boolean[] keep = new boolean[n];
         for (int i = 0; i < n; i++) keep[i] = Math.abs(delta[i]) > thr;
@@ -124,6 +131,78 @@ public final class ExcpRegionCoder {
         return (e - 127) + m * (1.4425449f + m * (-0.7181452f + m * 0.2753627f));
     }
 
+    /**
+     * Codes exp_avg_sq densely as its log-ratio to the base's exp_avg_sq, which moves slowly (an EMA with β2 close to
+     * 1), so 2^bits − 1 ratio centres are fine where absolute log-domain centres must span dozens of binades.
+     * Elements whose base is 0 use a second, absolute log-domain codebook. Null when either tensor has negative or
+     * non-finite elements.
+     */
+    public static Coded logRatioMoment(byte[] v, byte[] base, DType t, int row, int bits) {
+        float[] cur = FloatWords.toFloats(v, t);
+        float[] prev = FloatWords.toFloats(base, t);
+        int n = cur.length;
+        float[] ratioLogs = new float[n], absLogs = new float[n];
+        int nr = 0, na = 0;
+        for (int i = 0; i < n; i++) {
+            float x = cur[i], b = prev[i];
+            if (!(x >= 0) || !(b >= 0) || x == Float.POSITIVE_INFINITY || b == Float.POSITIVE_INFINITY) return null;
+            if (x > 0) {
+                if (b > 0) ratioLogs[nr++] = log2(x) - log2(b);
+                else absLogs[na++] = log2(x);
+            }
+        }
+        int k = (1 << bits) - 1;
+        float[] ratioCentres = KMeansQuantizer.fit(ratioLogs, nr, k), absCentres = KMeansQuantizer.fit(absLogs, na, k);
+        float[] ratios = new float[k], absolutes = new float[k];
+        for (int j = 0; j < k; j++) {
+            ratios[j] = (float) StrictMath.pow(2.0, ratioCentres[j]);
+            absolutes[j] = (float) StrictMath.pow(2.0, absCentres[j]);
+        }
+        float[] ratioMids = KMeansQuantizer.midpoints(ratioCentres), absMids = KMeansQuantizer.midpoints(absCentres);
+        byte[] sym = new byte[n];
+        boolean[] keep = new boolean[n];
+        long kept = 0;
+        for (int i = 0, jr = 0, ja = 0; i < n; i++) {
+            if (cur[i] > 0) {
+                sym[i] = (byte) (1 + (prev[i] > 0 ? KMeansQuantizer.assign(ratioLogs[jr++], ratioMids) : KMeansQuantizer.assign(absLogs[ja++], absMids)));
+                keep[i] = true;
+                kept++;
+            }
+        }
+        Codebook ratioBook = Codebook.direct(ratios), absBook = Codebook.direct(absolutes);
+        byte[] recon = new byte[v.length];
+        applyRatios(sym, ratioBook.table(), absBook.table(), prev, recon, t);
+        BytesOut out = new BytesOut(n / 2 + 256);
+        out.u8(bits);
+        ratioBook.write(out);
+        absBook.write(out);
+        ContextRans.encode(sym, n, 1 << bits, ContextRans.Model.NEIGHBOUR, row, out);
+        double err = 0, norm = 0;
+        float[] got = FloatWords.toFloats(recon, t);
+        for (int i = 0; i < n; i++) {
+            double d = (double) got[i] - cur[i];
+            err += d * d;
+            norm += (double) cur[i] * cur[i];
+        }
+        return new Coded(out.toByteArray(), recon, keep, kept, err, norm);
+    }
+
+    /** dst[i] = 0 for index 0, else base[i] · ratio[index] where base[i] > 0, else absolute[index]. */
+    static void applyRatios(byte[] sym, float[] ratio, float[] absolute, float[] base, byte[] dst, DType t) {
+        if (t == DType.F32) {
+            for (int i = 0, j = 0; i < sym.length; i++, j += 4) {
+                int s = sym[i] & 0xFF;
+                float b = base[i];
+                INT_LE.set(dst, j, Float.floatToRawIntBits(s == 0 ? 0f : b > 0 ? b * ratio[s] : absolute[s]));
+            }
+            return;
+        }
+        for (int i = 0; i < sym.length; i++) {
+            int s = sym[i] & 0xFF;
+            FloatWords.put(dst, t, i, s == 0 ? 0f : base[i] > 0 ? base[i] * ratio[s] : absolute[s]);
+        }
+    }
+
     private static Coded values(float[] cur, boolean[] keep, DType t, int row, int bits) {
         Quantized q = quantizeLinear(cur, keep, bits);
         byte[] recon = new byte[cur.length * t.size()];
@@ -167,6 +246,16 @@ public final class ExcpRegionCoder {
         int bits = in.u8("quantization bits");
         if (bits < 1 || bits > 8) throw in.corrupt("quantization bits " + bits + " out of range", at);
         Codebook book = Codebook.read(in);
+        if (coding == LOG_RATIO_MOMENT) {
+            float[] absolute = Codebook.read(in).table();
+            if (book.table().length != 1 << bits || absolute.length != 1 << bits) throw in.corrupt("codebook size does not match " + bits + " bits", at);
+            if (base == null || base.length != dst.length) throw in.corrupt("log-ratio moment without a matching base region", at);
+            int n = dst.length / t.size();
+            byte[] sym = new byte[n];
+            ContextRans.decode(in, sym, n, 1 << bits);
+            applyRatios(sym, book.table(), absolute, FloatWords.toFloats(base, t), dst, t);
+            return;
+        }
         float[] table = book.table();
         if (table.length != 1 << bits) throw in.corrupt("codebook has " + (table.length - 1) + " centres for " + bits + " bits", at);
         int n = dst.length / t.size();

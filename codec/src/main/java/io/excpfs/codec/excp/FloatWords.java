@@ -65,7 +65,7 @@ public final class FloatWords {
         int n = b.length / t.size();
         float[] out = new float[n];
         switch (t) {
-            case F32 -> { for (int i = 0, j = 0; i < n; i++, j += 4) out[i] = Float.intBitsToFloat(u32(b, j)); }
+            case F32 -> java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
             case F16 -> { for (int i = 0, j = 0; i < n; i++, j += 2) out[i] = halfToFloat(u16(b, j)); }
             case BF16 -> { for (int i = 0, j = 0; i < n; i++, j += 2) out[i] = bf16ToFloat(u16(b, j)); }
             case F64 -> { for (int i = 0, j = 0; i < n; i++, j += 8) out[i] = (float) Double.longBitsToDouble(u64(b, j)); }

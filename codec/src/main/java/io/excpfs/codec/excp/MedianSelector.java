@@ -1,6 +1,9 @@
 package io.excpfs.codec.excp;
 
-/** Exact order statistics of float arrays by quickselect (expected linear time, no full sort). */
+/**
+ * Exact order statistics of float arrays: a histogram pass over the top 16 bits, then quickselect inside one
+ * bucket (two linear passes, no full sort).
+ */
 public final class MedianSelector {
     private MedianSelector() {}
 
@@ -11,9 +14,25 @@ public final class MedianSelector {
     public static float lowerMedianAbs(float[] values) {
         int n = values.length;
         if (n == 0) return 0f;
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = Math.abs(values[i]);
-        return select(a, (n - 1) / 2);
+        int k = (n - 1) / 2;
+        if (n < 4096) {
+            float[] a = new float[n];
+            for (int i = 0; i < n; i++) a[i] = Math.abs(values[i]);
+            return select(a, k);
+        }
+        // radix pre-pass: the bits of a non-negative float order like the float, so a histogram of the top 16 bits
+        // finds the bucket holding rank k; quickselect then runs on that bucket only
+        int[] hist = new int[1 << 16];
+        for (float v : values) hist[(Float.floatToRawIntBits(v) & 0x7FFFFFFF) >>> 15]++;
+        int bucket = 0, before = 0;
+        while (before + hist[bucket] <= k) before += hist[bucket++];
+        float[] a = new float[hist[bucket]];
+        int m = 0;
+        for (float v : values) {
+            int bits = Float.floatToRawIntBits(v) & 0x7FFFFFFF;
+            if (bits >>> 15 == bucket) a[m++] = Float.intBitsToFloat(bits);
+        }
+        return select(a, k - before);
     }
 
     /** The element of rank {@code k} (0-based, ascending) of {@code a}; reorders {@code a}. */

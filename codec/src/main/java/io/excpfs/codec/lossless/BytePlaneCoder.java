@@ -9,17 +9,22 @@ import io.excpfs.codec.envelope.BytesOut;
 /**
  * Lossless coder of fixed-width elements (float payload above all). Optionally XORs with the base payload, rotates
  * each float word left by one bit so that the sign moves to the bottom and the exponent fills the top byte, splits
- * the words into byte planes and codes each plane with whichever of raw, order-0 rANS or zstd is smallest. The
+ * the words into byte planes and codes each plane with whichever of raw, rANS (order 0 or order 1) or zstd is
+ * smallest. When at least 1/64 of the words are zero (unused embedding rows, moments of frozen parameters,
+ * unchanged elements after XOR), a flag per word is coded first and the planes hold only the non-zero words. The
  * rotation is what beats ZipNN-style byte grouping: an fp32 exponent straddles two bytes, so grouping leaves one
  * exponent bit inside an otherwise random mantissa byte and the sign inside the exponent byte.
  *
- * <p>Stream: {@code u8 width}, {@code u8 flags} (1 = rotated, 2 = XOR with base), {@code varint count}, then per
- * plane from the most significant byte down: {@code u8 method} (0 raw, 1 rANS, 2 zstd) and its data (raw: count
- * bytes; rANS: a {@link ContextRans} stream; zstd: varint length, frame).
+ * <p>Stream: {@code u8 width}, {@code u8 flags} (1 = rotated, 2 = XOR with base, 4 = zero-word flags),
+ * {@code varint count}, [zero-word flags: a {@link ContextRans} stream of count symbols of alphabet 2, 1 = non-zero],
+ * then per plane from the most significant byte down, over the m non-zero words: {@code u8 method} (0 raw, 1 rANS,
+ * 2 zstd) and its data (raw: m bytes; rANS: a {@link ContextRans} stream; zstd: varint length, frame).
  */
 public final class BytePlaneCoder {
     private static final int RAW = 0, RANS = 1, ZSTD = 2;
-    private static final int FLAG_ROTATED = 1, FLAG_XOR = 2;
+    private static final int FLAG_ROTATED = 1, FLAG_XOR = 2, FLAG_ZERO_WORDS = 4;
+    /** Planes at least this long may use the order-1 (previous symbol) model. */
+    private static final int PREVIOUS_FROM = 1 << 14;
     /**
      * Planes whose order-0 entropy is above this (bits per byte) are stored raw: the top mantissa byte of trained
      * weights measures 7.86–7.97 bits, and coding it would save under 2% of that plane for a decode pass.
@@ -40,33 +45,58 @@ public final class BytePlaneCoder {
         if (data.length % width != 0) throw new IllegalArgumentException("payload is not a whole number of elements");
         if (base != null && base.length != data.length) throw new IllegalArgumentException("base payload length differs");
         int n = data.length / width;
-        out.u8(width).u8((rotate ? FLAG_ROTATED : 0) | (base != null ? FLAG_XOR : 0)).varint(n);
         byte[][] planes = split(data, width, rotate && width > 1, base);
-        byte[] scratch = null;
-        for (int p = width - 1; p >= 0; p--) {
-            byte[] plane = planes[p];
-            int[] counts = new int[256];
-            for (byte b : plane) counts[b & 0xFF]++;
-            double bitsPerByte = n == 0 ? 8 : ContextRans.entropyBits(counts) / n;
-            if (bitsPerByte >= RAW_ABOVE || n < 64) {
-                out.u8(RAW).bytes(plane);
-                continue;
+        byte[] nonZero = new byte[n];
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            int any = 0;
+            for (int p = 0; p < width; p++) any |= planes[p][i];
+            if (any != 0) { nonZero[i] = 1; m++; }
+        }
+        boolean zeroWords = n >= 64 && n - m >= n / 64;
+        out.u8(width).u8((rotate ? FLAG_ROTATED : 0) | (base != null ? FLAG_XOR : 0) | (zeroWords ? FLAG_ZERO_WORDS : 0)).varint(n);
+        if (zeroWords) {
+            ContextRans.encode(nonZero, n, 2, ContextRans.Model.NEIGHBOUR, 0, out);
+            for (int p = 0; p < width; p++) {
+                byte[] compact = new byte[m];
+                for (int i = 0, j = 0; i < n; i++) if (nonZero[i] != 0) compact[j++] = planes[p][i];
+                planes[p] = compact;
             }
-            BytesOut rans = new BytesOut((int) (n * bitsPerByte / 8) + 1024);
-            ContextRans.encode(plane, n, 256, ContextRans.Model.ORDER0, 0, rans);
-            byte[] best = rans.toByteArray();
-            int method = RANS;
-            if (bitsPerByte < ZSTD_BELOW) {
-                byte[] z = Zstd.compress(plane, 3);
-                if (z.length + 5 < best.length) { best = z; method = ZSTD; }
+        }
+        for (int p = width - 1; p >= 0; p--) encodePlane(planes[p], out);
+    }
+
+    private static void encodePlane(byte[] plane, BytesOut out) {
+        int n = plane.length;
+        int[][] order0 = ContextRans.count(plane, n, 256, ContextRans.Model.ORDER0, 0);
+        double bits0 = ContextRans.entropyBits(order0[0]);
+        if (n < 64 || bits0 >= RAW_ABOVE * n) {
+            out.u8(RAW).bytes(plane);
+            return;
+        }
+        ContextRans.Model model = ContextRans.Model.ORDER0;
+        int[][] counts = order0;
+        if (n >= PREVIOUS_FROM) {
+            int[][] order1 = ContextRans.count(plane, n, 256, ContextRans.Model.PREVIOUS, 0);
+            if (ContextRans.estimateBits(order1) < 0.98 * ContextRans.estimateBits(order0)) {
+                model = ContextRans.Model.PREVIOUS;
+                counts = order1;
             }
-            if (best.length >= n) {
-                out.u8(RAW).bytes(plane);
-            } else if (method == ZSTD) {
-                out.u8(ZSTD).block(best);
-            } else {
-                out.u8(RANS).bytes(best);
-            }
+        }
+        BytesOut rans = new BytesOut((int) (bits0 / 8) + 1024);
+        ContextRans.encode(plane, n, 256, model, 0, counts, rans);
+        byte[] best = rans.toByteArray();
+        int method = RANS;
+        if (bits0 < ZSTD_BELOW * n) {
+            byte[] z = Zstd.compress(plane, 3);
+            if (z.length + 5 < best.length) { best = z; method = ZSTD; }
+        }
+        if (best.length >= n) {
+            out.u8(RAW).bytes(plane);
+        } else if (method == ZSTD) {
+            out.u8(ZSTD).block(best);
+        } else {
+            out.u8(RANS).bytes(best);
         }
     }
 
@@ -76,32 +106,47 @@ public final class BytePlaneCoder {
         int width = in.u8("element width");
         int flags = in.u8("plane flags");
         if (width != 1 && width != 2 && width != 4 && width != 8) throw in.corrupt("bad element width " + width, at);
-        if ((flags & ~(FLAG_ROTATED | FLAG_XOR)) != 0) throw in.corrupt("unknown plane flags " + flags, at + 1);
+        if ((flags & ~(FLAG_ROTATED | FLAG_XOR | FLAG_ZERO_WORDS)) != 0) throw in.corrupt("unknown plane flags " + flags, at + 1);
         int n = in.count("element count", Integer.MAX_VALUE);
         if ((long) n * width != dst.length) throw in.corrupt("plane payload is " + (long) n * width + " bytes, region needs " + dst.length, at);
         boolean xor = (flags & FLAG_XOR) != 0;
         if (xor && (base == null || base.length != dst.length)) throw in.corrupt("payload is XORed with a base that is missing", at);
+        byte[] nonZero = null;
+        int m = n;
+        if ((flags & FLAG_ZERO_WORDS) != 0) {
+            nonZero = new byte[n];
+            ContextRans.decode(in, nonZero, n, 2);
+            m = 0;
+            for (byte b : nonZero) m += b;
+        }
         byte[][] planes = new byte[width][];
         for (int p = width - 1; p >= 0; p--) {
             int methodAt = in.position();
             int method = in.u8("plane method");
+            byte[] plane;
             switch (method) {
-                case RAW -> planes[p] = in.bytes(n, "raw plane");
+                case RAW -> plane = in.bytes(m, "raw plane");
                 case RANS -> {
-                    planes[p] = new byte[n];
-                    ContextRans.decode(in, planes[p], n, 256);
+                    plane = new byte[m];
+                    ContextRans.decode(in, plane, m, 256);
                 }
                 case ZSTD -> {
                     byte[] frame = in.block("zstd plane");
                     try {
-                        planes[p] = Zstd.decompress(frame, n);
+                        plane = Zstd.decompress(frame, m);
                     } catch (RuntimeException e) {
                         throw in.corrupt("zstd plane does not decompress: " + e.getMessage(), methodAt);
                     }
-                    if (planes[p].length != n) throw in.corrupt("zstd plane has " + planes[p].length + " bytes, not " + n, methodAt);
+                    if (plane.length != m) throw in.corrupt("zstd plane has " + plane.length + " bytes, not " + m, methodAt);
                 }
                 default -> throw in.corrupt("unknown plane method " + method, methodAt);
             }
+            if (nonZero != null) {
+                byte[] full = new byte[n];
+                for (int i = 0, j = 0; i < n; i++) if (nonZero[i] != 0) full[i] = plane[j++];
+                plane = full;
+            }
+            planes[p] = plane;
         }
         merge(planes, width, (flags & FLAG_ROTATED) != 0 && width > 1, xor ? base : null, dst);
     }
