@@ -165,8 +165,19 @@ class CliTest {
         Files.writeString(f, "not a checkpoint");
         Run r = run("inspect", f.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().startsWith("notes.txt: OPAQUE, 16 bytes"), r.out());
-        assertTrue(r.out().contains("pairing: NONE"), r.out());
+        assertTrue(r.out().startsWith("== " + f), r.out());
+        assertTrue(r.out().contains("opaque") && r.out().contains("16"), r.out());
+        assertEquals(ExitCode.USAGE, run("inspect", tmp.resolve("missing.pt").toString()).code());
+    }
+
+    @Test @Tag("slow") void inspectShowsTensorsAndPairingOfARealCheckpoint() throws Exception {
+        Assumptions.assumeTrue(torchAvailable(), "needs /usr/bin/python3 with torch");
+        Path run = tmp.resolve("run");
+        python(resource("gen_run.py"), run.toString(), "1");
+        Run r = run("inspect", run.resolve("ckpt.pt").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("torch_zip"), r.out());
+        assertTrue(r.out().contains("optimizer/state/0/exp_avg") && r.out().contains("model/0.weight"), r.out());
     }
 
     static boolean torchAvailable() {
