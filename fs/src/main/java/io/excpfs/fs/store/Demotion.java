@@ -153,33 +153,40 @@ final class Demotion {
             }
             Set<Long> pinned = new HashSet<>(store.pinned());
             pinned.addAll(busy);
-            List<Retention.Facts> facts = db.read(() -> db.facts(pinned));
+            List<VersionInfo> all = db.read(db::allVersions);
+            List<Retention.Facts> facts = new ArrayList<>(all.size());
+            for (VersionInfo v : all) {
+                facts.add(new Retention.Facts(v.id(), v.lineage(), v.step(), v.status(), v.state(), v.base(), v.depth(), pinned.contains(v.id())));
+            }
             List<Retention.Decision> plan = Retention.plan(facts, options);
-            List<Retention.Decision> drop = plan.stream()
-                    .filter(d -> (d.action() == Retention.Action.REMOVE || d.action() == Retention.Action.HIDE) && !busy.contains(d.id()))
-                    .sorted(Comparator.comparingLong(Retention.Decision::id).reversed()).toList();
             Map<Long, VersionInfo> byId = new HashMap<>();
-            for (VersionInfo v : db.read(db::allVersions)) byId.put(v.id(), v);
-            if (drop.stream().anyMatch(d -> d.action() == Retention.Action.REMOVE
-                    || byId.get(d.id()).status() != VersionStatus.HIDDEN)) {
+            for (VersionInfo v : all) byId.put(v.id(), v);
+            List<Retention.Decision> drop = plan.stream()
+                    .filter(d -> (d.action() == Retention.Action.REMOVE && !busy.contains(d.id()))
+                            || (d.action() == Retention.Action.HIDE && byId.get(d.id()).status() != VersionStatus.HIDDEN))
+                    .sorted(Comparator.comparingLong(Retention.Decision::id).reversed()).toList();
+            if (!drop.isEmpty()) {
+                Set<Long> gone = new HashSet<>();
                 db.update(() -> {
                     for (Retention.Decision d : drop) {
                         if (d.action() == Retention.Action.HIDE) db.hide(d.id());
-                        else if (db.remove(d.id())) {
-                            store.forget(d.id());
-                            LOG.log(System.Logger.Level.INFO, "retention removed version " + d.id() + " of " + byId.get(d.id()).path() + ": " + d.reason());
-                        }
+                        else if (db.remove(d.id())) gone.add(d.id());
                     }
                 });
+                for (Retention.Decision d : drop) {
+                    if (!gone.contains(d.id())) continue;
+                    store.forget(d.id());
+                    LOG.log(System.Logger.Level.INFO, "retention removed version " + d.id() + " of " + byId.get(d.id()).path() + ": " + d.reason());
+                }
                 store.deleteGarbage();
+                byId.clear();
                 for (VersionInfo v : db.read(db::allVersions)) byId.put(v.id(), v);
-                byId.keySet().retainAll(db.read(db::allVersions).stream().map(VersionInfo::id).toList());
             }
-            Set<Long> removed = new HashSet<>();
-            for (Retention.Decision d : drop) if (d.action() == Retention.Action.REMOVE) removed.add(d.id());
             Map<String, List<VersionInfo>> lineages = new HashMap<>();
+            Map<Long, List<VersionInfo>> sets = new HashMap<>();
             for (VersionInfo v : byId.values().stream().sorted(Comparator.comparingLong(VersionInfo::id)).toList()) {
-                if (!removed.contains(v.id())) lineages.computeIfAbsent(v.lineage(), k -> new ArrayList<>()).add(v);
+                lineages.computeIfAbsent(v.lineage(), k -> new ArrayList<>()).add(v);
+                sets.computeIfAbsent(v.setId(), k -> new ArrayList<>()).add(v);
             }
             Set<Long> demotable = new HashSet<>();
             Map<Long, Boolean> seed = new HashMap<>();
@@ -216,7 +223,7 @@ final class Demotion {
                     blocked.add(v.lineage());
                     continue;
                 }
-                if (!setReady(v, byId, demotable, newer)) {
+                if (!setReady(v, sets.get(v.setId()), demotable, newer)) {
                     blocked.add(v.lineage());
                     continue;
                 }
@@ -254,10 +261,10 @@ final class Demotion {
      * encoded together; it goes alone once its lineage has moved on by {@code hot + 1} versions (the others are
      * not coming).
      */
-    private boolean setReady(VersionInfo v, Map<Long, VersionInfo> byId, Set<Long> demotable, int newer) {
+    private boolean setReady(VersionInfo v, List<VersionInfo> set, Set<Long> demotable, int newer) {
         if (newer > options.hot()) return true;
-        for (VersionInfo o : byId.values()) {
-            if (o.setId() != v.setId() || o.id() == v.id() || o.state() != VersionState.HOT) continue;
+        for (VersionInfo o : set) {
+            if (o.id() == v.id() || o.state() != VersionState.HOT) continue;
             synchronized (monitor) {
                 if (failed.contains(o.id()) || encoding.contains(o.id())) continue;
             }

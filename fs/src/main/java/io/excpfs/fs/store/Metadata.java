@@ -560,15 +560,6 @@ final class Metadata implements AutoCloseable {
         return version(id);
     }
 
-    /** Facts about every version, for a retention plan. */
-    List<Retention.Facts> facts(Set<Long> pinned) throws SQLException {
-        List<Retention.Facts> out = new ArrayList<>();
-        for (VersionInfo v : allVersions()) {
-            out.add(new Retention.Facts(v.id(), v.lineage(), v.step(), v.status(), v.state(), v.base(), v.depth(), pinned.contains(v.id())));
-        }
-        return out;
-    }
-
     void closeSet(long setId) throws SQLException { exec("UPDATE sets SET closed=1 WHERE id=?", setId); }
 
     /** Replaces a HOT version's object by an encoded one; the raw object becomes garbage. */

@@ -576,10 +576,11 @@ public final class Store implements AutoCloseable {
     }
 
     void unpin(long versionId) {
+        boolean released;
         synchronized (pins) {
-            pins.computeIfPresent(versionId, (k, n) -> n <= 1 ? null : n - 1);
+            released = pins.computeIfPresent(versionId, (k, n) -> n <= 1 ? null : n - 1) == null;
         }
-        afterChange();
+        if (released && options.keepLast() > 0) afterChange();
     }
 
     java.util.Set<Long> pinned() {
