@@ -61,7 +61,11 @@ class CliTest {
         for (Path rel : left) {
             Path x = a.resolve(rel), y = b.resolve(rel);
             if (Files.isSymbolicLink(x)) assertEquals(Files.readSymbolicLink(x), Files.readSymbolicLink(y), rel.toString());
-            else if (Files.isRegularFile(x)) assertArrayEquals(Files.readAllBytes(x), Files.readAllBytes(y), rel.toString());
+            else if (Files.isRegularFile(x)) {
+                assertArrayEquals(Files.readAllBytes(x), Files.readAllBytes(y), rel.toString());
+                assertEquals(Files.getLastModifiedTime(x), Files.getLastModifiedTime(y), "mtime of " + rel);
+                assertEquals(Files.getPosixFilePermissions(x), Files.getPosixFilePermissions(y), "mode of " + rel);
+            }
         }
     }
 
