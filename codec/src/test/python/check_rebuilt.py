@@ -23,7 +23,7 @@ def storage_sha(t):
 
 def walk(obj, path, out):
     if isinstance(obj, torch.Tensor):
-        out[path] = storage_sha(obj)
+        out[path or "tensor"] = storage_sha(obj)
     elif isinstance(obj, dict):
         for k, v in obj.items():
             walk(v, (path + "/" if path else "") + str(k), out)

@@ -180,6 +180,10 @@ def make_torch():
     torch.save({"tagged": tagged, "param": torch.nn.Parameter(torch.ones(2, 2)), "plain": torch.zeros(3)},
                os.path.join(OUT, "subclass.pt"))
 
+    torch.save(torch.linspace(0, 1, 10), os.path.join(OUT, "single_tensor.pt"))
+    # int key 1 and text key "1" give the same key path: the second region becomes "1#2"
+    torch.save({1: torch.ones(4), "1": torch.zeros(4)}, os.path.join(OUT, "colliding_keys.pt"))
+
     legacy = collections.OrderedDict()
     legacy["w"] = torch.arange(12, dtype=torch.float32).reshape(3, 4) / 3
     legacy["w_view"] = legacy["w"][1]
@@ -188,6 +192,74 @@ def make_torch():
     legacy["step"] = torch.tensor(5.0)
     legacy["meta"] = {"epoch": 1}
     torch.save(legacy, os.path.join(OUT, "legacy.pt"), _use_new_zipfile_serialization=False)
+    torch.save(legacy, os.path.join(OUT, "legacy_p4.pt"), _use_new_zipfile_serialization=False, pickle_protocol=4)
+    make_v3_style(os.path.join(OUT, "views_dtypes.pt"), os.path.join(OUT, "rebuild_v3.pt"))
+
+
+def make_v3_style(src, dst):
+    """Re-pickles every tensor of a torch zip the way torch 2.x pickles dtypes that TypedStorage does not know:
+    _rebuild_tensor_v3(storage with persistent id ('storage', torch.UntypedStorage, key, 'cpu', nbytes), offset,
+    size, stride, requires_grad, hooks, torch.<dtype>). torch 1.13 cannot load it; the parser must give the same
+    regions as for the original."""
+    import pickle
+    sizes = {"FloatStorage": (torch.float32, 4), "HalfStorage": (torch.float16, 2),
+             "BFloat16Storage": (torch.bfloat16, 2), "DoubleStorage": (torch.float64, 8),
+             "LongStorage": (torch.int64, 8), "IntStorage": (torch.int32, 4), "BoolStorage": (torch.bool, 1),
+             "ByteStorage": (torch.uint8, 1)}
+    zin = zipfile.ZipFile(src)
+    top = zin.namelist()[0].split("/")[0]
+
+    class Storage:
+        def __init__(self, typ, key, numel):
+            self.typ, self.key, self.numel = typ, key, numel
+
+    class V2Args(tuple):
+        pass
+
+    def rebuild_v3():  # a stand-in that pickles by reference as torch._utils._rebuild_tensor_v3
+        raise AssertionError
+
+    rebuild_v3.__module__, rebuild_v3.__qualname__ = "torch._utils", "_rebuild_tensor_v3"
+
+    class Reader(pickle.Unpickler):
+        def find_class(self, module, name):
+            if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+                return lambda *a: V2Args(a)
+            if module == "torch" and name in sizes:
+                return name
+            if (module, name) == ("collections", "OrderedDict"):
+                return collections.OrderedDict
+            raise ValueError((module, name))
+
+        def persistent_load(self, pid):
+            return Storage(pid[1], pid[2], pid[4])
+
+    class Writer(pickle.Pickler):
+        def persistent_id(self, o):
+            if isinstance(o, Storage):
+                return ("storage", torch.UntypedStorage, o.key, "cpu", o.numel * sizes[o.typ][1])
+            return None
+
+        def reducer_override(self, o):
+            if isinstance(o, V2Args):
+                return rebuild_v3, tuple(o[:6]) + (sizes[o[0].typ][0],)
+            return NotImplemented
+
+    obj = Reader(io.BytesIO(zin.read(top + "/data.pkl"))).load()
+    torch._utils._rebuild_tensor_v3 = rebuild_v3
+    try:
+        buf = io.BytesIO()
+        Writer(buf, protocol=2).dump(obj)
+    finally:
+        del torch._utils._rebuild_tensor_v3
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        zput(z, "archive/data.pkl", buf.getvalue())
+        for n in zin.namelist():
+            if "/data/" in n:
+                zput(z, "archive/data/" + n.split("/data/")[1], zin.read(n))
+        zput(z, "archive/version", b"3\n")
+    write(dst, out.getvalue())
 
 
 def make_torch2_style(src, dst):
@@ -276,7 +348,7 @@ def role(path, dtype, numel):
 def walk(obj, path, out):
     """Key paths of every tensor, in the order torch pickles them (dict insertion order)."""
     if isinstance(obj, torch.Tensor):
-        out.append((path, obj))
+        out.append((path or "tensor", obj))
     elif isinstance(obj, dict):
         for k, v in obj.items():
             walk(v, (path + "/" if path else "") + str(k), out)
@@ -351,9 +423,12 @@ def expect_numpy(name):
 def make_expectations(st_tensors):
     exp = {"model.safetensors": expect_safetensors("model.safetensors", st_tensors)}
     for n in ("state_dict.pt", "nanogpt_ckpt.pt", "optimizer.pt", "lightning.ckpt", "views_dtypes.pt",
-              "protocol4.pt", "protocol5.pt", "torch2_style.pt", "subclass.pt"):
+              "protocol4.pt", "protocol5.pt", "torch2_style.pt", "subclass.pt", "single_tensor.pt"):
         exp[n] = expect_torch(n)
     exp["legacy.pt"] = expect_torch("legacy.pt", legacy=True)
+    exp["legacy_p4.pt"] = expect_torch("legacy_p4.pt", legacy=True)
+    v3 = json.loads(json.dumps(exp["views_dtypes.pt"]))  # same tensors, re-pickled with _rebuild_tensor_v3
+    exp["rebuild_v3.pt"] = v3
     for n in ("array.npy", "fortran_v2.npy", "v3.npy", "arrays.npz"):
         exp[n] = expect_numpy(n)
     with open(os.path.join(OUT, "expected.json"), "w") as f:

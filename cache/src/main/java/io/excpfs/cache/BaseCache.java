@@ -28,8 +28,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>{@link #get} resolves a version's chain iteratively: it walks {@link ChainSource#baseOf} back to the nearest
  * version that is cached or being decoded (or to the seed), then decodes forward, oldest first, each object against
- * the reconstruction of its base. Each version is registered as in flight before it is decoded, so concurrent
- * requests that need the same version wait for that one decode instead of repeating it. Decoding runs on the
+ * the reconstruction of its base. The requested version is registered as in flight before the walk, and each
+ * ancestor before it is decoded, so concurrent requests that need the same version wait for that one decode instead
+ * of repeating it; a request only ever waits for an ancestor of what it holds, so waits cannot form a cycle. Decoding runs on the
  * requesting thread, outside any cache computation, and nothing calls back into the cache from one.
  *
  * <p>Which intermediates stay cached is the {@linkplain Builder#keepEvery keep-every} policy; the requested version
@@ -80,11 +81,27 @@ public final class BaseCache {
     public Reconstruction get(long versionId) throws IOException, CorruptVersionException {
         Reconstruction cached = cache.getIfPresent(versionId);
         if (cached != null) return cached;
-        Chain chain = walk(versionId);
-        Reconstruction base = null;
-        if (chain.start != null) base = join(chain.start, versionId);
-        else if (chain.startValue != null) base = chain.startValue;
-        return decodeForward(chain.missing, base, versionId);
+        CompletableFuture<Reconstruction> mine = new CompletableFuture<>();
+        CompletableFuture<Reconstruction> other = inFlight.putIfAbsent(versionId, mine);
+        if (other != null) return join(other, versionId);
+        Reconstruction r;
+        try {
+            r = cache.asMap().get(versionId);
+            if (r == null) {
+                Chain chain = walk(versionId);
+                Reconstruction base = chain.start != null ? join(chain.start, versionId) : chain.startValue;
+                base = decodeAncestors(chain.missing, base, versionId);
+                r = decodeOne(versionId, base, versionId);
+                cache.put(versionId, r);
+            }
+        } catch (IOException | CorruptVersionException | RuntimeException | Error e) {
+            inFlight.remove(versionId, mine);
+            mine.completeExceptionally(e);
+            throw e;
+        }
+        inFlight.remove(versionId, mine);
+        mine.complete(r);
+        return r;
     }
 
     /** The cached reconstruction of {@code versionId}, or null; never decodes, never waits for a decode. */
@@ -121,18 +138,24 @@ public final class BaseCache {
     /** Runs Caffeine's pending maintenance (evictions, expiry) now. */
     public void cleanUp() { cache.cleanUp(); }
 
-    /** Versions to decode, oldest first, and where to start: a cached base, a decode in flight, or a seed (both null). */
+    /** Versions to decode, oldest first (the target last), and where to start: a cached base, a decode in flight, or a seed (both null). */
     private record Chain(Deque<Long> missing, Reconstruction startValue, CompletableFuture<Reconstruction> start) {}
 
+    /**
+     * Walks back from {@code versionId} through metadata until a cached version or a seed. The versions to decode
+     * stop at the first ancestor in flight (its decode is awaited instead), but the walk goes on to prove the chain
+     * does not loop: a request waits only for an ancestor, so waits cannot form a cycle.
+     */
     private Chain walk(long versionId) throws IOException, CorruptVersionException {
         Deque<Long> missing = new ArrayDeque<>();
         Set<Long> seen = new HashSet<>();
+        Chain inFlightStart = null;
         long cur = versionId;
         while (true) {
-            missing.addFirst(cur);
+            if (inFlightStart == null) missing.addFirst(cur);
             seen.add(cur);
             OptionalLong base = source.baseOf(cur);
-            if (base.isEmpty()) return new Chain(missing, null, null);
+            if (base.isEmpty()) return inFlightStart != null ? inFlightStart : new Chain(missing, null, null);
             long b = base.getAsLong();
             if (seen.contains(b)) {
                 throw new CorruptVersionException(cur, CorruptObjectException.Reason.CORRUPT,
@@ -140,18 +163,22 @@ public final class BaseCache {
                                 + ", which is already on the chain", null);
             }
             Reconstruction r = cache.asMap().get(b);
-            if (r != null) return new Chain(missing, r, null);
-            CompletableFuture<Reconstruction> f = inFlight.get(b);
-            if (f != null) return new Chain(missing, null, f);
+            if (r != null) return inFlightStart != null ? inFlightStart : new Chain(missing, r, null);
+            if (inFlightStart == null) {
+                CompletableFuture<Reconstruction> f = inFlight.get(b);
+                if (f != null) inFlightStart = new Chain(missing, null, f);
+            }
             cur = b;
         }
     }
 
-    private Reconstruction decodeForward(Deque<Long> missing, Reconstruction base, long target)
+    /** Brings every ancestor on {@code chain} (all but its last element, the target) forward from {@code base}. */
+    private Reconstruction decodeAncestors(Deque<Long> chain, Reconstruction base, long target)
             throws IOException, CorruptVersionException {
-        int distance = missing.size() - 1;
-        for (long id : missing) {
-            base = obtain(id, base, target, distance == 0 || (keepEvery > 0 && distance % keepEvery == 0));
+        int distance = chain.size() - 1;
+        for (long id : chain) {
+            if (distance == 0) break;
+            base = obtain(id, base, target, keepEvery > 0 && distance % keepEvery == 0);
             distance--;
         }
         return base;

@@ -286,6 +286,50 @@ class BaseCacheTest {
     }
 
     @Test
+    void concurrentReadersOfALoopAllFailInsteadOfWaitingOnEachOther() throws Exception {
+        FakeChain chain = new FakeChain(8);
+        chain.bases.put(5L, 6L);
+        chain.bases.put(6L, 7L);
+        chain.bases.put(7L, 5L);
+        BaseCache cache = BaseCache.builder(chain).decoder(chain).build();
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        List<Future<Throwable>> results = new ArrayList<>();
+        for (long v = 5; v <= 7; v++) {
+            long target = v;
+            results.add(pool.submit(() -> {
+                try {
+                    cache.get(target);
+                    return null;
+                } catch (Throwable e) {
+                    return e;
+                }
+            }));
+        }
+        for (Future<Throwable> f : results) assertInstanceOf(CorruptVersionException.class, f.get(30, TimeUnit.SECONDS));
+        pool.shutdown();
+    }
+
+    @Test
+    void keepEveryZeroStillDecodesOnceForConcurrentReadersOfOneVersion() throws Exception {
+        FakeChain chain = new FakeChain(64).lineage(0, 30);
+        BaseCache cache = BaseCache.builder(chain).decoder(chain).keepEvery(0).build();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<?>> results = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            results.add(pool.submit(() -> {
+                start.await();
+                chain.assertIsVersion(cache.get(30), 30);
+                return null;
+            }));
+        }
+        start.countDown();
+        for (Future<?> f : results) f.get(30, TimeUnit.SECONDS);
+        pool.shutdown();
+        for (long v = 0; v <= 30; v++) assertEquals(1, chain.decodes(v), "version " + v);
+    }
+
+    @Test
     void selfBaseIsALoop() {
         FakeChain chain = new FakeChain(8);
         chain.bases.put(4L, 4L);

@@ -35,12 +35,12 @@ final class LayoutDraft {
         this.size = size;
     }
 
-    /** {@code wanted}, or {@code wanted#2}, {@code wanted#3}... when a region already uses that key. */
+    /** {@code wanted}, or {@code wanted#2}, {@code wanted#3}... when a region or an alias already uses that key. */
     String uniqueKey(String wanted) {
-        if (keys.add(wanted)) return wanted;
+        if (!aliases.containsKey(wanted) && keys.add(wanted)) return wanted;
         for (int i = 2; ; i++) {
             String k = wanted + "#" + i;
-            if (keys.add(k)) return k;
+            if (!aliases.containsKey(k) && keys.add(k)) return k;
         }
     }
 

@@ -19,6 +19,8 @@ final class ObjectWalk {
     /** One tensor reached at one key path. */
     record TensorUse(String path, Py.Tensor tensor) {}
 
+    /** Key path of a tensor that is the whole object tree ({@code torch.save(tensor)}). */
+    static final String ROOT_TENSOR = "tensor";
     static final int MAX_DEPTH = 200;
     static final int MAX_NODES = 2_000_000;
     static final int MAX_METADATA = 20_000;
@@ -47,7 +49,7 @@ final class ObjectWalk {
         if (++nodes > MAX_NODES) throw new MalformedCheckpoint("object tree has more than " + MAX_NODES + " nodes to walk");
         if (depth > MAX_DEPTH) throw new MalformedCheckpoint("object tree deeper than " + MAX_DEPTH + " at " + shorten(path));
         if (v instanceof Py.Tensor t) {
-            tensors.add(new TensorUse(path, t));
+            tensors.add(new TensorUse(path.isEmpty() ? ROOT_TENSOR : path, t));
         } else if (v instanceof Py.Dict d) {
             container(d, () -> walkDict(d, path, depth));
         } else if (v instanceof Py.PyList l) {

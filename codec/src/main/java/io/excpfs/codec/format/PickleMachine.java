@@ -346,7 +346,8 @@ final class PickleMachine {
             }
             if (g.module().equals("torch._utils")) {
                 switch (g.name()) {
-                    case "_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_tensor_v3" -> { return tensor(a); }
+                    case "_rebuild_tensor", "_rebuild_tensor_v2" -> { return tensor(a); }
+                    case "_rebuild_tensor_v3" -> { return tensor(retyped(a)); }
                     case "_rebuild_parameter", "_rebuild_parameter_with_state" -> {
                         if (!a.isEmpty() && a.get(0) instanceof Py.Tensor x) return x;
                     }
@@ -360,6 +361,22 @@ final class PickleMachine {
             }
         }
         return new Py.Obj(callable, args);
+    }
+
+    /**
+     * {@code _rebuild_tensor_v3(storage, offset, size, stride, requires_grad, hooks, dtype, ...)}: the storage is
+     * untyped (numel in bytes) and {@code dtype} (e.g. {@code torch.float32}) gives the element type.
+     */
+    private List<Py> retyped(List<Py> a) throws MalformedCheckpoint {
+        if (a.size() < 7 || !(a.get(0) instanceof Py.Storage s) || !(a.get(6) instanceof Py.Global g)) return a;
+        StorageType t = StorageType.of(g);
+        if (t == null) throw bad("unknown tensor dtype " + g.dotted());
+        if (s.elementSize() == t.elementSize() && s.dtype() == t.dtype()) return a;
+        long bytes = s.bytes();
+        if (bytes % t.elementSize() != 0) throw bad("untyped storage of " + bytes + " bytes does not hold whole " + g.name() + " elements");
+        List<Py> r = new ArrayList<>(a);
+        r.set(0, new Py.Storage(t.dtype(), t.elementSize(), s.key(), s.location(), bytes / t.elementSize()));
+        return r;
     }
 
     private Py tensor(List<Py> a) throws MalformedCheckpoint {
@@ -425,6 +442,7 @@ final class PickleMachine {
     /** Storage classes and torch dtypes, by name. */
     record StorageType(DType dtype, int elementSize) {
         static StorageType of(Py.Global g) {
+            if (g.is("torch.storage", "UntypedStorage")) return new StorageType(DType.U8, 1);
             if (!g.module().equals("torch")) return null;
             return switch (g.name()) {
                 case "FloatStorage", "float32", "float" -> new StorageType(DType.F32, 4);

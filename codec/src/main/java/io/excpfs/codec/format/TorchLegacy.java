@@ -25,7 +25,7 @@ final class TorchLegacy {
     /** True when the file starts with a pickle of the legacy magic number. */
     static boolean looksLikeLegacy(ByteSource src) throws IOException {
         if (src.size() < 15) return false;
-        byte[] b = src.read(0, 15);
+        byte[] b = src.read(0, (int) Math.min(src.size(), 64));
         try {
             PickleMachine.Result r = PickleMachine.run(b, 0, 0);
             return r.value() instanceof Py.BigInt v && v.value().equals(MAGIC);

@@ -18,7 +18,7 @@
  * <ul>
  *   <li>safetensors: one region per tensor (logical shape), in header order; {@code __metadata__} → metadata.</li>
  *   <li>torch zip and legacy: one region per storage. Key = first key path (pickle order) of a tensor using it;
- *       other key paths → aliases. Shape = the tensors' shape when every tensor using the storage is the same
+ *       other key paths → aliases; a tensor saved on its own ({@code torch.save(t)}) has key path {@code tensor}. Shape = the tensors' shape when every tensor using the storage is the same
  *       contiguous view of all of it, else the flat element count. Empty storages, storages of types the codec
  *       does not know ({@link io.excpfs.codec.DType#OTHER}: complex, quantized, fp8), storages whose tensors
  *       disagree on the type, storages no recognised tensor uses, and compressed data entries stay skeleton.</li>
@@ -39,10 +39,11 @@
  * {@link io.excpfs.codec.format.PickleMachine} runs protocols 0..5 without executing anything: globals are
  * symbols; only {@code collections.OrderedDict}, {@code torch._utils._rebuild_tensor[_v2|_v3]},
  * {@code _rebuild_parameter[_with_state]}, {@code torch._tensor._rebuild_from_type_v2} (one level) and
- * {@code ('storage', type, key, location, numel)} persistent ids are understood. Limits: 4 M values per pickle,
+ * {@code ('storage', type, key, location, numel)} persistent ids are understood. Limits: 4 M pushes, marks and
+ * memo stores together per pickle,
  * 256 MB of pickle, LONG4 up to 4096 bytes, text arguments up to 4096 bytes, every length checked against the
  * bytes present. {@link io.excpfs.codec.format.ObjectWalk} names tensors by key path with a depth bound of 200
- * and at most 2 M nodes; a container shared through the memo (or a cycle) is walked once only, so the walk is
+ * and at most 2 M nodes, key paths of at most 4096 characters and 256 M characters in all; a container shared through the memo (or a cycle) is walked once only, so the walk is
  * linear; tensors are recorded at every key path that reaches them. Metadata: numbers, booleans, None, strings up
  * to 512 chars, and lists/tuples of numbers (up to 65536 elements) rendered like Python ({@code [0, 1, 2]},
  * {@code 1e-08}); at most 20000 entries and 8 M characters.

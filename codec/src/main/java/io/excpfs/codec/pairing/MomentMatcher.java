@@ -3,6 +3,7 @@ package io.excpfs.codec.pairing;
 import io.excpfs.codec.Certainty;
 import io.excpfs.codec.MomentPair;
 import io.excpfs.codec.Pairing;
+import io.excpfs.codec.Role;
 import io.excpfs.codec.SetMember;
 import io.excpfs.codec.pairing.ContentEvidence.Score;
 import io.excpfs.codec.pairing.OptimizerState.Slot;
@@ -35,7 +36,9 @@ import java.util.Set;
  *       two indices claim one tensor.</li>
  *   <li>Whatever is still ambiguous stays unpaired, with a note. Nothing is guessed.</li>
  * </ol>
- * The result is {@link Certainty#CERTAIN} when every pair came from structure or unique shapes,
+ * Scalars and other tensors the parser marks {@link Role#OTHER_FLOAT} take part in matching (they anchor the order)
+ * but are not returned as pairs: the encoder stores them exactly. The result is {@link Certainty#CERTAIN} when every
+ * pair came from structure or unique shapes,
  * {@link Certainty#LIKELY} when some came from content, {@link Certainty#NONE} when no pair was found.
  */
 public final class MomentMatcher {
@@ -70,6 +73,12 @@ public final class MomentMatcher {
             }
         }
         all.removeIf(f -> used.get(f.param) != f);
+        long lossless = all.stream().filter(f -> !f.param.region().role().lossy()).count();
+        if (lossless > 0) {
+            notes.add(lossless + " pair(s) left out: their parameter is stored exactly (role " + Role.OTHER_FLOAT.name().toLowerCase(java.util.Locale.ROOT)
+                    + ", e.g. a one-element scale), so the encoder has nothing to prune jointly");
+            all.removeIf(f -> !f.param.region().role().lossy());
+        }
         if (all.isEmpty()) {
             return new Pairing(List.of(), Certainty.NONE, "none", notes.isEmpty() ? List.of("no pair found") : notes);
         }
@@ -188,11 +197,15 @@ public final class MomentMatcher {
                 method = "unique shapes in " + fit.pool.label();
             }
             int likely = 0;
-            if (evidence != null) likely = assignByContent(options, found);
+            Map<Integer, String> scores = new HashMap<>();
+            if (evidence != null) likely = assignByContent(options, found, scores);
             if (likely > 0) method += " + content (sign of W - Wbase vs -exp_avg) for " + likely;
             List<String> open = new ArrayList<>();
             for (var e : opt.slots().entrySet()) {
-                if (!found.containsKey(e.getKey())) open.add(e.getKey() + " " + Arrays.toString(e.getValue().shape()) + " (" + options.get(e.getKey()).size() + " candidates)");
+                if (!found.containsKey(e.getKey())) {
+                    open.add(e.getKey() + " " + Arrays.toString(e.getValue().shape()) + " (" + options.get(e.getKey()).size() + " candidates"
+                            + scores.getOrDefault(e.getKey(), "") + ")");
+                }
             }
             if (!open.isEmpty()) {
                 notes.add(label + ": " + open.size() + " of " + opt.slots().size() + " moment sets unpaired"
@@ -282,7 +295,7 @@ public final class MomentMatcher {
         }
 
         /** Assigns undetermined indices by decisive content evidence; returns how many. */
-        private int assignByContent(List<Set<Candidate>> options, Map<Integer, Found> found) {
+        private int assignByContent(List<Set<Candidate>> options, Map<Integer, Found> found, Map<Integer, String> scores) {
             Set<Candidate> taken = new LinkedHashSet<>();
             found.values().forEach(f -> taken.add(f.param));
             Map<Integer, Candidate> proposals = new LinkedHashMap<>();
@@ -304,6 +317,7 @@ public final class MomentMatcher {
                         s2 = s;
                     }
                 }
+                if (s1 != null) scores.put(i, ", content " + fmt(s1) + " vs " + fmt(s2));
                 if (best != null && ContentEvidence.decisive(s1, s2)) {
                     proposals.put(i, best);
                     claims.merge(best, 1, Integer::sum);

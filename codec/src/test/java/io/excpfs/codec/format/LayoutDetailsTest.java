@@ -130,6 +130,13 @@ class LayoutDetailsTest {
     }
 
     @Test
+    void collidingKeyPathsGetDistinctRegionKeys() throws IOException {
+        Layout l = parse("colliding_keys.pt");
+        assertEquals(java.util.List.of("1", "1#2"), l.regions().stream().map(TensorRegion::key).sorted().toList());
+        assertEquals("[\"1\", \"1\"]", l.metadata().get("#tensor_order"));
+    }
+
+    @Test
     void compressedAndObjectNumpyFilesAreKeptExact() throws IOException {
         Layout z = parse("compressed.npz");
         assertEquals(Format.NPZ, z.format());

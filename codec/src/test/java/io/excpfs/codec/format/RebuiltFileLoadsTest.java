@@ -50,7 +50,7 @@ class RebuiltFileLoadsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"state_dict.pt", "nanogpt_ckpt.pt", "optimizer.pt", "lightning.ckpt", "views_dtypes.pt",
-            "protocol4.pt", "protocol5.pt", "torch2_style.pt", "legacy.pt", "arrays.npz", "array.npy", "fortran_v2.npy", "v3.npy", "model.safetensors"})
+            "protocol4.pt", "protocol5.pt", "torch2_style.pt", "legacy.pt", "legacy_p4.pt", "single_tensor.pt", "arrays.npz", "array.npy", "fortran_v2.npy", "v3.npy", "model.safetensors"})
     void rebuiltFileLoadsWithTheNewValues(String name) throws Exception {
         byte[] original = Fixtures.format(name);
         Layout layout = Formats.parse(ByteSource.of(original));

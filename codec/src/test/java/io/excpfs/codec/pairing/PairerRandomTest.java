@@ -53,12 +53,16 @@ class PairerRandomTest {
         if (p.usable()) assertTrue(p.certainty() == Certainty.CERTAIN);
     }
 
-    /** Any order at all (a custom optimizer over a shuffled parameter list), with a base: content must catch it. */
+    /**
+     * Any order at all (a custom optimizer over a shuffled list of matrices), with a base: content must catch a
+     * structural hypothesis that fits by shape but not by content. Vectors are out of scope: content does not score
+     * them (see {@link ContentEvidence}), so a vector swap that still fits an order is not detectable.
+     */
     @ParameterizedTest
     @MethodSource("seeds")
     void contentNeverPairsWronglyUnderArbitraryOrders(long seed) {
         Random r = new Random(seed);
-        long[][] shapes = {{32, 32}, {64, 16}, {1024}, {16, 64}};
+        long[][] shapes = {{32, 32}, {64, 16}, {8, 128}, {16, 64}};
         Run run = new Run(seed);
         int n = 4 + r.nextInt(10);
         for (int i = 0; i < n; i++) run.add(new Tensor("layers." + i + ".w", shapes[r.nextInt(shapes.length)]));

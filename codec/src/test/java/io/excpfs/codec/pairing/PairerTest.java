@@ -113,9 +113,16 @@ class PairerTest {
                 .add(new Tensor("bn.weight", 64, 64))
                 .add(new Tensor("bn.running_mean", 512).asBuffer())
                 .add(new Tensor("bn.bias", 512))
+                .add(new Tensor("fc.weight", 64, 64))
+                .add(new Tensor("fc.stat", 64, 64).asBuffer())
                 .plainGroup().train();
         Pairing withBase = Pairer.pair(Family.LIGHTNING.members(big, true, true));
-        assertComplete(withBase, Family.LIGHTNING.expected(big), Certainty.LIKELY);
+        assertNoWrongPair(withBase, Family.LIGHTNING.expected(big));
+        Set<String> paired = new HashSet<>();
+        withBase.pairs().forEach(x -> paired.add(x.param().key()));
+        assertEquals(Set.of("state_dict/bn.weight", "state_dict/fc.weight"), paired,
+                "matrices are told from a same-shape buffer by content; vectors are not scored\n" + String.join("\n", withBase.notes()));
+        assertEquals(Certainty.LIKELY, withBase.certainty());
     }
 
     @Test
@@ -164,6 +171,24 @@ class PairerTest {
         assertEquals(Certainty.LIKELY, p.certainty());
         long matrices = p.pairs().stream().filter(x -> x.param().key().endsWith("weight") && !x.param().key().contains("ln_")).count();
         assertEquals(2 + 4 * 4, matrices, String.join("\n", p.notes()));
+    }
+
+    @Test
+    void scalarParametersAnchorTheOrderButAreNotReturned() {
+        Run run = new Run(34)
+                .add(new Tensor("temperature"))
+                .add(new Tensor("proj.weight", 16, 16))
+                .add(new Tensor("gate"))
+                .add(new Tensor("out.weight", 16, 16))
+                .plainGroup().train();
+        Pairing p = Pairer.pair(Family.HF_BIN.members(run, false, true));
+        Set<MomentPair> expected = Family.HF_BIN.expected(run);
+        assertNoWrongPair(p, expected);
+        Set<String> paired = new HashSet<>();
+        p.pairs().forEach(x -> paired.add(x.param().key()));
+        assertEquals(Set.of("proj.weight", "out.weight"), paired, String.join("\n", p.notes()));
+        assertEquals(Certainty.CERTAIN, p.certainty());
+        assertTrue(String.join("\n", p.notes()).contains("2 pair(s) left out"), String.join("\n", p.notes()));
     }
 
     @Test
@@ -228,7 +253,7 @@ class PairerTest {
     @Test
     void twoOptimizersOverDisjointParameters() {
         Run gen = new Run(32).add(new Tensor("gen.fc.weight", 32, 16)).add(new Tensor("gen.fc.bias", 32)).plainGroup().train();
-        Run disc = new Run(33).add(new Tensor("disc.fc.weight", 1, 32)).add(new Tensor("disc.fc.bias", 1)).plainGroup().train();
+        Run disc = new Run(33).add(new Tensor("disc.fc.weight", 2, 32)).add(new Tensor("disc.fc.bias", 2)).plainGroup().train();
         Ckpt c = new Ckpt("gan.ckpt", Format.TORCH_ZIP);
         gen.writeModel(c, "state_dict/", false, true);
         disc.writeModel(c, "state_dict/", false, true);
