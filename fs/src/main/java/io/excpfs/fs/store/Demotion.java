@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Background demotion: one planner thread computes the {@link Retention} plan after every change, executes its
  * retention part in one transaction, and hands ready checkpoint sets to {@code encode_threads} encoder threads.
+ * The plan is computed from a snapshot without holding the metadata lock; only the planner removes versions, and
+ * it re-checks readers' pins inside the removing transaction (views pin under the same lock).
  * A version is encoded only once the previous version of its lineage is COLD (or could not be encoded), so every
  * residual is taken against what a read of its base returns. A failed encode leaves the version HOT (it is retried
  * at the next open).
@@ -146,7 +148,7 @@ final class Demotion {
     private int pump() throws Exception {
         List<List<Member>> jobs = new ArrayList<>();
         Metadata db = store.metadata();
-        synchronized (db) {
+        {
             Set<Long> busy;
             synchronized (monitor) {
                 busy = new HashSet<>(encoding);
@@ -168,9 +170,10 @@ final class Demotion {
             if (!drop.isEmpty()) {
                 Set<Long> gone = new HashSet<>();
                 db.update(() -> {
+                    Set<Long> pinnedNow = store.pinned();
                     for (Retention.Decision d : drop) {
                         if (d.action() == Retention.Action.HIDE) db.hide(d.id());
-                        else if (db.remove(d.id())) gone.add(d.id());
+                        else if (!pinnedNow.contains(d.id()) && db.remove(d.id())) gone.add(d.id());
                     }
                 });
                 for (Retention.Decision d : drop) {
