@@ -12,7 +12,7 @@ import java.util.Set;
  * an error names the bad option and what it accepts.
  *
  * @param mode          {@code excp} (lossy float payload) or {@code lossless}
- * @param hot           newest versions per lineage kept exact (HOT), at least 1
+ * @param hot           newest versions per lineage kept exact (HOT); 0 encodes every version, the newest too
  * @param alpha         ExCP α
  * @param beta          ExCP β
  * @param bits          quantization bits of weight residuals, 1..8
@@ -31,7 +31,7 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
 
     public StoreOptions {
         if (mode == null) throw bad("mode", "excp or lossless", "null");
-        if (hot < 1) throw bad("hot", "a whole number >= 1", hot);
+        if (hot < 0) throw bad("hot", "a whole number >= 0", hot);
         if (!(alpha > 0) || Double.isInfinite(alpha)) throw bad("alpha", "a number > 0", alpha);
         if (!(beta >= 0) || Double.isInfinite(beta)) throw bad("beta", "a number >= 0", beta);
         if (bits < 1 || bits > 8) throw bad("bits", "a whole number from 1 to 8", bits);

@@ -147,7 +147,7 @@ class CliTest {
 
     @Test void errorsHaveDocumentedExitCodes() throws Exception {
         Path run = runDir();
-        Run bad = run("import", run.toString(), tmp.resolve("s").toString(), "--hot", "0");
+        Run bad = run("import", run.toString(), tmp.resolve("s").toString(), "--hot", "-1");
         assertEquals(ExitCode.USAGE, bad.code());
         assertTrue(bad.err().contains("option 'hot'"), bad.err());
         assertEquals(ExitCode.USAGE, run("import", tmp.resolve("missing").toString(), tmp.resolve("s").toString()).code());

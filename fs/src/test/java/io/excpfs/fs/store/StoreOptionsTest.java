@@ -28,7 +28,7 @@ class StoreOptionsTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "hot=0|option 'hot': expected a whole number >= 1, got '0'",
+            "hot=-1|option 'hot': expected a whole number >= 0, got '-1'",
             "hot=two|option 'hot': expected a whole number, got 'two'",
             "mode=zip|option 'mode': expected excp or lossless, got 'zip'",
             "bits=9|option 'bits': expected a whole number from 1 to 8, got '9'",
