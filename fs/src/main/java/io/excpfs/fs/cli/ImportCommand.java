@@ -101,14 +101,13 @@ final class ImportCommand implements Callable<Integer> {
                         store.symlink(Files.readSymbolicLink(p).toString(), path, uid, gid);
                     } else if (a.isRegularFile()) {
                         if (!exists(store, path)) store.createFile(path, perms, uid, gid);
+                        else if ((store.stat(path).mode() & 07777) != perms) store.chmod(path, perms);
                         Path staging;
                         try (InputStream in = Files.newInputStream(p)) {
                             staging = store.stage(in);
                         }
-                        VersionInfo v = store.seal(path, staging);
-                        store.chmod(path, perms);
                         long mtime = a.lastModifiedTime().toInstant().getEpochSecond() * 1_000_000_000L + a.lastModifiedTime().toInstant().getNano();
-                        store.utimens(path, Long.MIN_VALUE, mtime);
+                        VersionInfo v = store.seal(store.ino(path), staging, mtime);
                         rawBytes += v.rawBytes();
                         progress.file(rel, v.rawBytes());
                     }

@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Background demotion: one planner thread computes the {@link Retention} plan after every change, executes its
  * retention part in one transaction, and hands ready checkpoint sets to {@code encode_threads} encoder threads.
+ * The plan is computed from a snapshot without holding the metadata lock; only the planner removes versions, and
+ * it re-checks readers' pins inside the removing transaction (views pin under the same lock).
  * A version is encoded only once the previous version of its lineage is COLD (or could not be encoded), so every
  * residual is taken against what a read of its base returns. A failed encode leaves the version HOT (it is retried
  * at the next open).
@@ -146,40 +148,48 @@ final class Demotion {
     private int pump() throws Exception {
         List<List<Member>> jobs = new ArrayList<>();
         Metadata db = store.metadata();
-        synchronized (db) {
+        {
             Set<Long> busy;
             synchronized (monitor) {
                 busy = new HashSet<>(encoding);
             }
             Set<Long> pinned = new HashSet<>(store.pinned());
             pinned.addAll(busy);
-            List<Retention.Facts> facts = db.read(() -> db.facts(pinned));
+            List<VersionInfo> all = db.read(db::allVersions);
+            List<Retention.Facts> facts = new ArrayList<>(all.size());
+            for (VersionInfo v : all) {
+                facts.add(new Retention.Facts(v.id(), v.lineage(), v.step(), v.status(), v.state(), v.base(), v.depth(), pinned.contains(v.id())));
+            }
             List<Retention.Decision> plan = Retention.plan(facts, options);
-            List<Retention.Decision> drop = plan.stream()
-                    .filter(d -> (d.action() == Retention.Action.REMOVE || d.action() == Retention.Action.HIDE) && !busy.contains(d.id()))
-                    .sorted(Comparator.comparingLong(Retention.Decision::id).reversed()).toList();
             Map<Long, VersionInfo> byId = new HashMap<>();
-            for (VersionInfo v : db.read(db::allVersions)) byId.put(v.id(), v);
-            if (drop.stream().anyMatch(d -> d.action() == Retention.Action.REMOVE
-                    || byId.get(d.id()).status() != VersionStatus.HIDDEN)) {
+            for (VersionInfo v : all) byId.put(v.id(), v);
+            List<Retention.Decision> drop = plan.stream()
+                    .filter(d -> (d.action() == Retention.Action.REMOVE && !busy.contains(d.id()))
+                            || (d.action() == Retention.Action.HIDE && byId.get(d.id()).status() != VersionStatus.HIDDEN))
+                    .sorted(Comparator.comparingLong(Retention.Decision::id).reversed()).toList();
+            if (!drop.isEmpty()) {
+                Set<Long> gone = new HashSet<>();
                 db.update(() -> {
+                    Set<Long> pinnedNow = store.pinned();
                     for (Retention.Decision d : drop) {
                         if (d.action() == Retention.Action.HIDE) db.hide(d.id());
-                        else if (db.remove(d.id())) {
-                            store.forget(d.id());
-                            LOG.log(System.Logger.Level.INFO, "retention removed version " + d.id() + " of " + byId.get(d.id()).path() + ": " + d.reason());
-                        }
+                        else if (!pinnedNow.contains(d.id()) && db.remove(d.id())) gone.add(d.id());
                     }
                 });
+                for (Retention.Decision d : drop) {
+                    if (!gone.contains(d.id())) continue;
+                    store.forget(d.id());
+                    LOG.log(System.Logger.Level.INFO, "retention removed version " + d.id() + " of " + byId.get(d.id()).path() + ": " + d.reason());
+                }
                 store.deleteGarbage();
+                byId.clear();
                 for (VersionInfo v : db.read(db::allVersions)) byId.put(v.id(), v);
-                byId.keySet().retainAll(db.read(db::allVersions).stream().map(VersionInfo::id).toList());
             }
-            Set<Long> removed = new HashSet<>();
-            for (Retention.Decision d : drop) if (d.action() == Retention.Action.REMOVE) removed.add(d.id());
             Map<String, List<VersionInfo>> lineages = new HashMap<>();
+            Map<Long, List<VersionInfo>> sets = new HashMap<>();
             for (VersionInfo v : byId.values().stream().sorted(Comparator.comparingLong(VersionInfo::id)).toList()) {
-                if (!removed.contains(v.id())) lineages.computeIfAbsent(v.lineage(), k -> new ArrayList<>()).add(v);
+                lineages.computeIfAbsent(v.lineage(), k -> new ArrayList<>()).add(v);
+                sets.computeIfAbsent(v.setId(), k -> new ArrayList<>()).add(v);
             }
             Set<Long> demotable = new HashSet<>();
             Map<Long, Boolean> seed = new HashMap<>();
@@ -216,7 +226,7 @@ final class Demotion {
                     blocked.add(v.lineage());
                     continue;
                 }
-                if (!setReady(v, byId, demotable, newer)) {
+                if (!setReady(v, sets.get(v.setId()), demotable, newer)) {
                     blocked.add(v.lineage());
                     continue;
                 }
@@ -254,10 +264,10 @@ final class Demotion {
      * encoded together; it goes alone once its lineage has moved on by {@code hot + 1} versions (the others are
      * not coming).
      */
-    private boolean setReady(VersionInfo v, Map<Long, VersionInfo> byId, Set<Long> demotable, int newer) {
+    private boolean setReady(VersionInfo v, List<VersionInfo> set, Set<Long> demotable, int newer) {
         if (newer > options.hot()) return true;
-        for (VersionInfo o : byId.values()) {
-            if (o.setId() != v.setId() || o.id() == v.id() || o.state() != VersionState.HOT) continue;
+        for (VersionInfo o : set) {
+            if (o.id() == v.id() || o.state() != VersionState.HOT) continue;
             synchronized (monitor) {
                 if (failed.contains(o.id()) || encoding.contains(o.id())) continue;
             }

@@ -533,7 +533,7 @@ final class Metadata implements AutoCloseable {
         };
     }
 
-    VersionInfo seal(long ino, String objectId, long size, long stored, int sumCrc, long now) throws SQLException, FsException {
+    VersionInfo seal(long ino, String objectId, long size, long stored, int sumCrc, long now, long mtime) throws SQLException, FsException {
         int mode = modeOf(ino);
         if ((mode & Attr.S_IFMT) == Attr.S_IFDIR) throw new FsException(Errno.EISDIR, "inode " + ino);
         if ((mode & Attr.S_IFMT) != Attr.S_IFREG) throw new FsException(Errno.EINVAL, "inode " + ino + " is not a regular file");
@@ -556,17 +556,8 @@ final class Metadata implements AutoCloseable {
                         + " object_crc, status) VALUES(?,?,?,?,?,?,?,?,'HOT','hot',?,?,'LIVE')",
                 ino, path, Lineage.key(path), set, Lineage.step(path), now, size, stored, objectId, sumCrc);
         long id = queryLong("SELECT last_insert_rowid()", 0);
-        exec("UPDATE inodes SET version=?, mtime=?, ctime=? WHERE ino=?", id, now, now, ino);
+        exec("UPDATE inodes SET version=?, mtime=?, ctime=? WHERE ino=?", id, mtime == Long.MIN_VALUE ? now : mtime, now, ino);
         return version(id);
-    }
-
-    /** Facts about every version, for a retention plan. */
-    List<Retention.Facts> facts(Set<Long> pinned) throws SQLException {
-        List<Retention.Facts> out = new ArrayList<>();
-        for (VersionInfo v : allVersions()) {
-            out.add(new Retention.Facts(v.id(), v.lineage(), v.step(), v.status(), v.state(), v.base(), v.depth(), pinned.contains(v.id())));
-        }
-        return out;
     }
 
     void closeSet(long setId) throws SQLException { exec("UPDATE sets SET closed=1 WHERE id=?", setId); }

@@ -358,6 +358,14 @@ public final class Store implements AutoCloseable {
      * @throws CommitStateUnknownException the new version may or may not be committed
      */
     public VersionInfo seal(long ino, Path staging) throws FsException, IOException {
+        return seal(ino, staging, Long.MIN_VALUE);
+    }
+
+    /**
+     * Like {@link #seal(long, Path)}, with the file's modification time set to {@code mtimeNanos} in the same
+     * transaction ({@code Long.MIN_VALUE}: the seal time), as import does to keep the original times.
+     */
+    public VersionInfo seal(long ino, Path staging, long mtimeNanos) throws FsException, IOException {
         writable();
         String id = newId();
         Path objects = dir.resolve("objects");
@@ -383,7 +391,7 @@ public final class Store implements AutoCloseable {
             fsyncDir(raw.getParent());
             long size = sums.rawSize();
             long stored = size + sumBytes.length;
-            VersionInfo v = db.write(() -> db.seal(ino, id, size, stored, BlockSums.crc(sumBytes, 0, sumBytes.length), now()));
+            VersionInfo v = db.write(() -> db.seal(ino, id, size, stored, BlockSums.crc(sumBytes, 0, sumBytes.length), now(), mtimeNanos));
             committed = true;
             LOG.log(System.Logger.Level.INFO, "sealed version " + v.id() + " of " + v.path() + " (" + size + " bytes, lineage " + v.lineage() + ")");
             afterChange();
@@ -576,10 +584,11 @@ public final class Store implements AutoCloseable {
     }
 
     void unpin(long versionId) {
+        boolean released;
         synchronized (pins) {
-            pins.computeIfPresent(versionId, (k, n) -> n <= 1 ? null : n - 1);
+            released = pins.computeIfPresent(versionId, (k, n) -> n <= 1 ? null : n - 1) == null;
         }
-        afterChange();
+        if (released && options.keepLast() > 0) afterChange();
     }
 
     java.util.Set<Long> pinned() {

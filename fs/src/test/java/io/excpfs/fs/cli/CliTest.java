@@ -61,7 +61,11 @@ class CliTest {
         for (Path rel : left) {
             Path x = a.resolve(rel), y = b.resolve(rel);
             if (Files.isSymbolicLink(x)) assertEquals(Files.readSymbolicLink(x), Files.readSymbolicLink(y), rel.toString());
-            else if (Files.isRegularFile(x)) assertArrayEquals(Files.readAllBytes(x), Files.readAllBytes(y), rel.toString());
+            else if (Files.isRegularFile(x)) {
+                assertArrayEquals(Files.readAllBytes(x), Files.readAllBytes(y), rel.toString());
+                assertEquals(Files.getLastModifiedTime(x), Files.getLastModifiedTime(y), "mtime of " + rel);
+                assertEquals(Files.getPosixFilePermissions(x), Files.getPosixFilePermissions(y), "mode of " + rel);
+            }
         }
     }
 
@@ -165,8 +169,19 @@ class CliTest {
         Files.writeString(f, "not a checkpoint");
         Run r = run("inspect", f.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().startsWith("notes.txt: OPAQUE, 16 bytes"), r.out());
-        assertTrue(r.out().contains("pairing: NONE"), r.out());
+        assertTrue(r.out().startsWith("== " + f), r.out());
+        assertTrue(r.out().contains("opaque") && r.out().contains("16"), r.out());
+        assertEquals(ExitCode.USAGE, run("inspect", tmp.resolve("missing.pt").toString()).code());
+    }
+
+    @Test @Tag("slow") void inspectShowsTensorsAndPairingOfARealCheckpoint() throws Exception {
+        Assumptions.assumeTrue(torchAvailable(), "needs /usr/bin/python3 with torch");
+        Path run = tmp.resolve("run");
+        python(resource("gen_run.py"), run.toString(), "1");
+        Run r = run("inspect", run.resolve("ckpt.pt").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("torch_zip"), r.out());
+        assertTrue(r.out().contains("optimizer/state/0/exp_avg") && r.out().contains("model/0.weight"), r.out());
     }
 
     static boolean torchAvailable() {

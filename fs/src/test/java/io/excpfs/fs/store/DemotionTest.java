@@ -54,6 +54,18 @@ class DemotionTest {
         }
     }
 
+    @Test void hotZeroEncodesTheNewestVersionToo() throws Exception {
+        byte[] a = random(9000, 1), b = random(9000, 2);
+        try (Store s = open("hot=0")) {
+            write(s, "/ckpt.pt", a);
+            write(s, "/ckpt.pt", b);
+            s.flush();
+            List<VersionInfo> h = s.history("/ckpt.pt");
+            assertEquals(List.of("seed", "residual"), h.stream().map(VersionInfo::kind).toList());
+            assertArrayEquals(LossyTestCodec.lossy(b), StoreTest.read(s, "/ckpt.pt"));
+        }
+    }
+
     @Test void aPinnedHotViewKeepsExactBytesAcrossDemotion() throws Exception {
         byte[] a = random(200_000, 1);
         try (Store s = open("")) {

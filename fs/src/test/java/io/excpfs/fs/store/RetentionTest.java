@@ -20,6 +20,7 @@ class RetentionTest {
             // name | options | versions | expected
             "overwritten path, hot=1: demote all but the newest, in order | "
                     + " | 1:a:-1:H:H:0:0 2:a:-1:H:H:0:0 3:a:-1:L:H:0:0 | 1=seed 2=residual 3=KEEP_HOT",
+            "hot=0 encodes the newest too | hot=0 | 1:a:-1:H:H:0:0 2:a:-1:L:H:0:0 | 1=seed 2=residual",
             "hot=2 keeps two exact | hot=2 | 1:a:-1:H:H:0:0 2:a:-1:H:H:0:0 3:a:-1:L:H:0:0 | 1=seed 2=KEEP_HOT 3=KEEP_HOT",
             "chain continues from the newest COLD version | "
                     + " | 1:a:-1:H:C:0:0 2:a:-1:H:C:1:1 3:a:-1:H:H:0:0 4:a:-1:L:H:0:0 | 1=KEEP 2=KEEP 3=residual 4=KEEP_HOT",
