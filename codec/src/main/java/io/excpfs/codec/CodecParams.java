@@ -25,8 +25,11 @@ public record CodecParams(Mode mode, Keep keep, double alpha, double beta, int b
     /** ExCP exactly as published: α=5e-5, β=2.0, 4 bits for weights and moments. */
     public static CodecParams published() { return new CodecParams(Mode.EXCP, Keep.PUBLISHED, 5e-5, 2.0, 4, 4, 1.0); }
 
-    /** The excpfs default. */
-    public static CodecParams defaults() { return new CodecParams(Mode.EXCP, Keep.BUDGET, 5e-5, 2.0, 4, 4, 1.0); }
+    /**
+     * The excpfs default: ExCP's published rule. The scale-free {@link Keep#BUDGET} rule stays selectable; it becomes
+     * the default once the real-trainer benchmark shows it better at the same loss gap (BENCHMARKS.md).
+     */
+    public static CodecParams defaults() { return published(); }
 
     public static CodecParams lossless() { return new CodecParams(Mode.LOSSLESS, Keep.BUDGET, 5e-5, 2.0, 4, 4, 1.0); }
 }

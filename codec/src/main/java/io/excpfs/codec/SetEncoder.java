@@ -30,6 +30,7 @@ final class SetEncoder {
     private final Map<TensorRef, MomentPair> byMoment = new HashMap<>();
     private final Map<TensorRef, ExcpRegionCoder.Coded> coded = new HashMap<>();
     private final Map<TensorRef, Integer> codings = new HashMap<>();
+    private double setMeanV = Double.NaN;
 
     SetEncoder(List<SetMember> members, Pairing pairing, CodecParams params) {
         this.members = List.copyOf(members);
@@ -106,13 +107,33 @@ final class SetEncoder {
         return null;
     }
 
+    /** Element-weighted mean of every lossy exp_avg_sq in the set; NaN when there is none. */
+    private double setMeanExpAvgSq() throws IOException {
+        double sum = 0;
+        long count = 0;
+        for (SetMember m : members) {
+            for (TensorRegion r : m.layout().regions()) {
+                if (r.role() != Role.EXP_AVG_SQ || !lossyEligible(r)) continue;
+                for (float x : FloatWords.toFloats(payload(m, r), r.dtype())) {
+                    if (Float.isFinite(x)) {
+                        sum += x;
+                        count++;
+                    }
+                }
+            }
+        }
+        return count == 0 ? Double.NaN : sum / count;
+    }
+
     private void codeWeights(SetMember m) throws IOException {
+        if (params.keep() == CodecParams.Keep.PUBLISHED && Double.isNaN(setMeanV)) setMeanV = setMeanExpAvgSq();
         for (TensorRegion r : m.layout().regions()) {
             if (r.role() != Role.PARAM || !lossyEligible(r)) continue;
             TensorRef ref = new TensorRef(m.name(), r.key());
             MomentPair pair = byParam.get(ref);
             float[] v = params.keep() == CodecParams.Keep.PUBLISHED ? floats(pair == null ? null : pair.expAvgSq(), r.elements()) : null;
-            ExcpRegionCoder.Coded c = ExcpRegionCoder.weights(payload(m, r), m.base().region(r.key()), r.dtype(), row(r), v, params);
+            ExcpRegionCoder.Coded c = ExcpRegionCoder.weights(payload(m, r), m.base().region(r.key()), r.dtype(), row(r), v,
+                    setMeanV, params);
             if (c != null) {
                 coded.put(ref, c);
                 codings.put(ref, ExcpRegionCoder.WEIGHT);

@@ -94,11 +94,14 @@ class ExcpResidualTest {
     }
 
     @Test
-    void unpairedUsesTheCapAndTheBetaRuleAlone() throws Exception {
+    void unpairedUsesTheSetMeanOfExpAvgSqAndTheBetaRuleAlone() throws Exception {
         CodecParams p = new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.PUBLISHED, 1.5e-3, 2.0, 4, 4, 1.0);
         List<EncodedFile> res = residual(ramp(), moments(), constant(N, 1e-6f), p, Pairing.none("unsure"));
-        // cap: 2.5 · 0.5 = 1.25 → nothing kept
-        assertKeptFrom(nonZero(res.get(0).reconstruction(), "w"), N, N);
+        // no pair, but the set's exp_avg_sq mean is 1e-6: factor min(2.5, 1.5e-3/1e-3) = 1.5, threshold 0.75, i ≥ 192
+        assertKeptFrom(nonZero(res.get(0).reconstruction(), "w"), 192, N);
+        // a larger set mean lowers the factor: v = 1e-4 → factor 0.15, threshold 0.075 → (i+1)/256 > 0.075, i ≥ 19
+        res = residual(ramp(), moments(), constant(N, 1e-4f), p, Pairing.none("unsure"));
+        assertKeptFrom(nonZero(res.get(0).reconstruction(), "w"), 19, N);
         assertKeptFrom(nonZero(res.get(1).reconstruction(), "state/0/exp_avg"), 160, 224);
         // unpaired v without a mask is coded as values everywhere
         assertKeptFrom(nonZero(res.get(1).reconstruction(), "state/0/exp_avg_sq"), 0, N);
@@ -147,7 +150,7 @@ class ExcpResidualTest {
                 m[i] = 0.9f * m[i] + 0.1f * g * 1e-3f;
                 w[i] -= 1e-3f * (float) (r.nextGaussian());
             }
-            for (CodecParams p : List.of(CodecParams.defaults())) {
+            for (CodecParams p : List.of(new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 4, 1.0))) {
                 List<EncodedFile> out = CheckpointCodec.encodeSet(set(w, m, v, t, bases[0], bases[1]), pairing(), p);
                 for (int k = 0; k < 2; k++) {
                     EncodedFile e = out.get(k);

@@ -48,6 +48,11 @@ public final class ExcpRegionCoder {
      * lossless).
      */
     public static Coded weights(byte[] w, byte[] base, DType t, int row, float[] expAvgSq, CodecParams p) {
+        return weights(w, base, t, row, expAvgSq, Double.NaN, p);
+    }
+
+    /** As above; {@code setMeanV} stands in for an unpaired weight's exp_avg_sq mean (see {@link JointPruner}). */
+    public static Coded weights(byte[] w, byte[] base, DType t, int row, float[] expAvgSq, double setMeanV, CodecParams p) {
         float[] cur = FloatWords.toFloats(w, t);
         float[] prev = FloatWords.toFloats(base, t);
         int n = cur.length;
@@ -59,7 +64,7 @@ public final class ExcpRegionCoder {
             check += (cur[i] - cur[i]) + (prev[i] - prev[i]) + (d - d);
         }
         if (check != 0) return null; // x - x is NaN exactly for NaN and ±Inf, so is the sum
-        float thr = JointPruner.weightThreshold(delta, expAvgSq, p);
+        float thr = JointPruner.weightThreshold(delta, expAvgSq, setMeanV, p);
         boolean[] keep = new boolean[n];
         for (int i = 0; i < n; i++) keep[i] = Math.abs(delta[i]) > thr;
         Quantized q = quantizeLinear(delta, keep, p.bits());

@@ -43,6 +43,9 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--beta", paramLabel = "B") String beta;
     @Option(names = "--bits", paramLabel = "N") String bits;
     @Option(names = "--opt-bits", paramLabel = "N") String optBits;
+    @Option(names = "--keep", paramLabel = "published|budget",
+            description = "weight residuals kept by ExCP's alpha rule (default) or the scale-free budget rule") String keep;
+    @Option(names = "--budget", paramLabel = "B", description = "with --keep budget: keep residuals above B x RMS") String budget;
     @Option(names = "--keep-last", paramLabel = "N") String keepLast;
     @Option(names = "--keep-every", paramLabel = "STEPS") String keepEvery;
     @Option(names = "--seed-every", paramLabel = "N") String seedEvery;
@@ -57,6 +60,8 @@ final class ImportCommand implements Callable<Integer> {
         put(m, "beta", beta);
         put(m, "bits", bits);
         put(m, "opt_bits", optBits);
+        put(m, "keep", keep);
+        put(m, "budget", budget);
         put(m, "keep_last", keepLast);
         put(m, "keep_every", keepEvery);
         put(m, "seed_every", seedEvery);

@@ -17,6 +17,9 @@ import java.util.Set;
  * @param beta          ExCP β
  * @param bits          quantization bits of weight residuals, 1..8
  * @param optBits       quantization bits of optimizer moments, 1..8
+ * @param keep          how much of each weight residual is kept: {@code published} (ExCP's α rule, the default) or
+ *                      {@code budget} (scale-free: residuals above {@code budget}·RMS; see docs/format.md)
+ * @param budget        the {@code budget} rule's multiple of the residual RMS, &gt; 0
  * @param keepLast      history versions kept per lineage besides the live ones; 0 keeps all history
  * @param keepEvery     also keep versions whose step is a multiple of this; 0 = off
  * @param seedEvery     start a new seed after this many residuals in a chain; 0 = only when forced
@@ -24,9 +27,9 @@ import java.util.Set;
  * @param encodeThreads background encoder threads, at least 1
  */
 public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double beta, int bits, int optBits,
-                           int keepLast, long keepEvery, int seedEvery, long cacheBytes, int encodeThreads) {
+                           CodecParams.Keep keep, double budget, int keepLast, long keepEvery, int seedEvery, long cacheBytes, int encodeThreads) {
     /** Option names this record understands; everything else in a mount option string belongs to FUSE. */
-    public static final Set<String> NAMES = Set.of("mode", "hot", "alpha", "beta", "bits", "opt_bits", "keep_last",
+    public static final Set<String> NAMES = Set.of("mode", "hot", "alpha", "beta", "bits", "opt_bits", "keep", "budget", "keep_last",
             "keep_every", "seed_every", "cache", "encode_threads");
 
     public StoreOptions {
@@ -36,6 +39,8 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
         if (!(beta >= 0) || Double.isInfinite(beta)) throw bad("beta", "a number >= 0", beta);
         if (bits < 1 || bits > 8) throw bad("bits", "a whole number from 1 to 8", bits);
         if (optBits < 1 || optBits > 8) throw bad("opt_bits", "a whole number from 1 to 8", optBits);
+        if (keep == null) throw bad("keep", "published or budget", "null");
+        if (!(budget > 0) || Double.isInfinite(budget)) throw bad("budget", "a number > 0", budget);
         if (keepLast < 0) throw bad("keep_last", "a whole number >= 0", keepLast);
         if (keepEvery < 0) throw bad("keep_every", "a whole number >= 0", keepEvery);
         if (seedEvery < 0) throw bad("seed_every", "a whole number >= 0", seedEvery);
@@ -44,13 +49,14 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
     }
 
     public static StoreOptions defaults() {
-        return new StoreOptions(CodecParams.Mode.EXCP, 1, 5e-5, 2.0, 4, 4, 0, 0, 0, 1L << 30, 1);
+        CodecParams d = CodecParams.defaults();
+        return new StoreOptions(d.mode(), 1, d.alpha(), d.beta(), d.bits(), d.optBits(), d.keep(), d.budget(), 0, 0, 0,
+                1L << 30, 1);
     }
 
     /** The codec settings these options select. */
     public CodecParams codecParams() {
-        CodecParams d = mode == CodecParams.Mode.LOSSLESS ? CodecParams.lossless() : CodecParams.defaults();
-        return new CodecParams(mode, d.keep(), alpha, beta, bits, optBits, d.budget());
+        return new CodecParams(mode, keep, alpha, beta, bits, optBits, budget);
     }
 
     /**
@@ -90,7 +96,8 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
     public StoreOptions with(Map<String, String> values) {
         CodecParams.Mode m = mode;
         int h = hot, b = bits, ob = optBits, kl = keepLast, se = seedEvery, et = encodeThreads;
-        double a = alpha, be = beta;
+        double a = alpha, be = beta, bu = budget;
+        CodecParams.Keep k = keep;
         long ke = keepEvery, c = cacheBytes;
         for (Map.Entry<String, String> e : values.entrySet()) {
             String v = e.getValue();
@@ -105,6 +112,12 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
                 case "beta" -> be = doubleOf("beta", v);
                 case "bits" -> b = intOf("bits", v);
                 case "opt_bits" -> ob = intOf("opt_bits", v);
+                case "keep" -> k = switch (v.toLowerCase(Locale.ROOT)) {
+                    case "published" -> CodecParams.Keep.PUBLISHED;
+                    case "budget" -> CodecParams.Keep.BUDGET;
+                    default -> throw bad("keep", "published or budget", v);
+                };
+                case "budget" -> bu = doubleOf("budget", v);
                 case "keep_last" -> kl = intOf("keep_last", v);
                 case "keep_every" -> ke = longOf("keep_every", v);
                 case "seed_every" -> se = intOf("seed_every", v);
@@ -113,13 +126,14 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
                 default -> throw new IllegalArgumentException("unknown option '" + e.getKey() + "'");
             }
         }
-        return new StoreOptions(m, h, a, be, b, ob, kl, ke, se, c, et);
+        return new StoreOptions(m, h, a, be, b, ob, k, bu, kl, ke, se, c, et);
     }
 
     /** The options as a mount option string that {@link #parse} reads back to an equal record. */
     public String toOptionString() {
         return "mode=" + mode.name().toLowerCase(Locale.ROOT) + ",hot=" + hot + ",alpha=" + alpha + ",beta=" + beta
-                + ",bits=" + bits + ",opt_bits=" + optBits + ",keep_last=" + keepLast + ",keep_every=" + keepEvery
+                + ",bits=" + bits + ",opt_bits=" + optBits + ",keep=" + keep.name().toLowerCase(Locale.ROOT) + ",budget=" + budget
+                + ",keep_last=" + keepLast + ",keep_every=" + keepEvery
                 + ",seed_every=" + seedEvery + ",cache=" + cacheBytes + ",encode_threads=" + encodeThreads;
     }
 

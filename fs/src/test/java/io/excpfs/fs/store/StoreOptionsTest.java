@@ -14,7 +14,7 @@ class StoreOptionsTest {
     @Test void parsesEveryOption() {
         StoreOptions o = StoreOptions.parse("mode=lossless,hot=2,alpha=2e-4,beta=1.5,bits=3,opt_bits=5,keep_last=4,"
                 + "keep_every=1000,seed_every=10,cache=512M,encode_threads=2");
-        assertEquals(new StoreOptions(CodecParams.Mode.LOSSLESS, 2, 2e-4, 1.5, 3, 5, 4, 1000, 10, 512L << 20, 2), o);
+        assertEquals(new StoreOptions(CodecParams.Mode.LOSSLESS, 2, 2e-4, 1.5, 3, 5, CodecParams.Keep.PUBLISHED, 1.0, 4, 1000, 10, 512L << 20, 2), o);
         assertEquals(o, StoreOptions.parse(o.toOptionString()));
         assertEquals(CodecParams.Mode.LOSSLESS, o.codecParams().mode());
         assertEquals(3, o.codecParams().bits());
