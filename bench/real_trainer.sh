@@ -8,6 +8,7 @@
 #              HOT=1 (excpfs import --hot; the newest HOT versions are exact, so every method is resumed from the
 #              newest checkpoint that excpfs keeps COLD) ZSTD_LEVEL=19
 #              WRITE_BENCHMARKS=1 (update the "## Real trainer" section of BENCHMARKS.md)
+#              REUSE=1 (keep $WORK/run and $WORK/lossless.json of an earlier invocation with the same settings)
 set -euo pipefail
 export LC_ALL=C.UTF-8
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,17 +27,28 @@ COMMAND="LAYOUT=$LAYOUT PRESET=$PRESET STEPS=$STEPS EVERY=$EVERY RESUME_STEPS=$R
 "$PY" -c 'import torch, numpy' 2>/dev/null || { echo "$PY with torch and numpy is required" >&2; exit 2; }
 for tool in zstd 7z; do command -v "$tool" >/dev/null || { echo "$tool is required" >&2; exit 2; }; done
 
-rm -rf "$WORK"
+REUSE=${REUSE:-0}
+if [[ $REUSE == 1 && -d "$WORK/run" && -f "$WORK/train.json" ]]; then
+  find "$WORK" -mindepth 1 -maxdepth 1 ! -name run ! -name train.json ! -name train-losses.json ! -name lossless.json \
+    -exec rm -rf {} +
+else
+  REUSE=0
+  rm -rf "$WORK"
+fi
 mkdir -p "$WORK/results"
 RUN="$WORK/run"
 RES="$WORK/results"
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
-log "training $LAYOUT/$PRESET: $STEPS steps, checkpoint every $EVERY"
-extra=()
-[[ $LAYOUT == nanogpt ]] && extra+=(--keep-steps)
-"$PY" "$BP/train.py" --layout "$LAYOUT" --preset "$PRESET" --out "$RUN" --steps "$STEPS" --every "$EVERY" \
-  --losses "$WORK/train-losses.json" "${extra[@]}" >"$WORK/train.json"
+if [[ $REUSE == 0 ]]; then
+  log "training $LAYOUT/$PRESET: $STEPS steps, checkpoint every $EVERY"
+  extra=()
+  [[ $LAYOUT == nanogpt ]] && extra+=(--keep-steps)
+  "$PY" "$BP/train.py" --layout "$LAYOUT" --preset "$PRESET" --out "$RUN" --steps "$STEPS" --every "$EVERY" \
+    --losses "$WORK/train-losses.json" "${extra[@]}" >"$WORK/train.json"
+else
+  log "reusing the run in $RUN"
+fi
 
 # The checkpoint to resume from: the newest one excpfs keeps COLD, i.e. the end of the longest residual chain.
 LAST=$("$PY" -c "import sys; sys.path.insert(0, '$BP'); import checkpoints; print(checkpoints.find('$LAYOUT', '$RUN')[-1 - $HOT])")
@@ -53,8 +65,10 @@ gap_of() { # $1 = tree holding a reconstruction of the run; prints the gap
 
 echo "{\"method\": \"raw\", \"residual_ratio\": 1.0, \"ratio\": 1.0, \"gap\": 0.0, \"notes\": \"$RAW bytes\"}" >"$RES/00-raw.json"
 
-log "lossless baselines (zstd -$ZSTD_LEVEL)"
-"$PY" "$BP/lossless_baselines.py" "$RUN" --level "$ZSTD_LEVEL" >"$WORK/lossless.json"
+if [[ $REUSE == 0 || ! -s "$WORK/lossless.json" ]]; then
+  log "lossless baselines (zstd -$ZSTD_LEVEL)"
+  "$PY" "$BP/lossless_baselines.py" "$RUN" --level "$ZSTD_LEVEL" >"$WORK/lossless.json"
+fi
 "$PY" - "$WORK/lossless.json" "$RES" "$ZSTD_LEVEL" <<'PYEOF'
 import json, sys
 data, res, level = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
