@@ -5,7 +5,10 @@
 # Lossy methods are resumed from their reconstruction of the last checkpoint and compared on identical batches.
 #
 # Environment: LAYOUT=hf|nanogpt|lightning PRESET=tiny STEPS=800 EVERY=40 RESUME_STEPS=100 WORK=/tmp/excpfs-bench
-#              ZSTD_LEVEL=19 WRITE_BENCHMARKS=1 (update the "## Real trainer" section of BENCHMARKS.md)
+#              HOT=1 (excpfs import --hot; the newest HOT versions are exact, so every method is resumed from the
+#              newest checkpoint that excpfs keeps COLD) ZSTD_LEVEL=19
+#              WRITE_BENCHMARKS=1 (update the "## Real trainer" section of BENCHMARKS.md)
+#              REUSE=1 (keep $WORK/run and $WORK/lossless.json of an earlier invocation with the same settings)
 set -euo pipefail
 export LC_ALL=C.UTF-8
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,25 +21,37 @@ EVERY=${EVERY:-40}
 RESUME_STEPS=${RESUME_STEPS:-100}
 WORK=${WORK:-/tmp/excpfs-bench}
 ZSTD_LEVEL=${ZSTD_LEVEL:-19}
-COMMAND="LAYOUT=$LAYOUT PRESET=$PRESET STEPS=$STEPS EVERY=$EVERY RESUME_STEPS=$RESUME_STEPS bench/real_trainer.sh"
+HOT=${HOT:-1}
+COMMAND="LAYOUT=$LAYOUT PRESET=$PRESET STEPS=$STEPS EVERY=$EVERY RESUME_STEPS=$RESUME_STEPS HOT=$HOT bench/real_trainer.sh"
 
 "$PY" -c 'import torch, numpy' 2>/dev/null || { echo "$PY with torch and numpy is required" >&2; exit 2; }
 for tool in zstd 7z; do command -v "$tool" >/dev/null || { echo "$tool is required" >&2; exit 2; }; done
 
-rm -rf "$WORK"
+REUSE=${REUSE:-0}
+if [[ $REUSE == 1 && -d "$WORK/run" && -f "$WORK/train.json" ]]; then
+  find "$WORK" -mindepth 1 -maxdepth 1 ! -name run ! -name train.json ! -name train-losses.json ! -name lossless.json \
+    -exec rm -rf {} +
+else
+  REUSE=0
+  rm -rf "$WORK"
+fi
 mkdir -p "$WORK/results"
 RUN="$WORK/run"
 RES="$WORK/results"
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
-log "training $LAYOUT/$PRESET: $STEPS steps, checkpoint every $EVERY"
-extra=()
-[[ $LAYOUT == nanogpt ]] && extra+=(--keep-steps)
-"$PY" "$BP/train.py" --layout "$LAYOUT" --preset "$PRESET" --out "$RUN" --steps "$STEPS" --every "$EVERY" \
-  --losses "$WORK/train-losses.json" "${extra[@]}" >"$WORK/train.json"
+if [[ $REUSE == 0 ]]; then
+  log "training $LAYOUT/$PRESET: $STEPS steps, checkpoint every $EVERY"
+  extra=()
+  [[ $LAYOUT == nanogpt ]] && extra+=(--keep-steps)
+  "$PY" "$BP/train.py" --layout "$LAYOUT" --preset "$PRESET" --out "$RUN" --steps "$STEPS" --every "$EVERY" \
+    --losses "$WORK/train-losses.json" "${extra[@]}" >"$WORK/train.json"
+else
+  log "reusing the run in $RUN"
+fi
 
-# The checkpoint to resume from: the last one, i.e. the end of the longest residual chain.
-LAST=$("$PY" -c "import sys; sys.path.insert(0, '$BP'); import checkpoints; print(checkpoints.find('$LAYOUT', '$RUN')[-1])")
+# The checkpoint to resume from: the newest one excpfs keeps COLD, i.e. the end of the longest residual chain.
+LAST=$("$PY" -c "import sys; sys.path.insert(0, '$BP'); import checkpoints; print(checkpoints.find('$LAYOUT', '$RUN')[-1 - $HOT])")
 NCKPT=$("$PY" -c "import sys; sys.path.insert(0, '$BP'); import checkpoints; print(len(checkpoints.find('$LAYOUT', '$RUN')))")
 RAW=$(du -sb --apparent-size "$RUN" | cut -f1)
 log "resuming from the original $LAST"
@@ -50,8 +65,10 @@ gap_of() { # $1 = tree holding a reconstruction of the run; prints the gap
 
 echo "{\"method\": \"raw\", \"residual_ratio\": 1.0, \"ratio\": 1.0, \"gap\": 0.0, \"notes\": \"$RAW bytes\"}" >"$RES/00-raw.json"
 
-log "lossless baselines (zstd -$ZSTD_LEVEL)"
-"$PY" "$BP/lossless_baselines.py" "$RUN" --level "$ZSTD_LEVEL" >"$WORK/lossless.json"
+if [[ $REUSE == 0 || ! -s "$WORK/lossless.json" ]]; then
+  log "lossless baselines (zstd -$ZSTD_LEVEL)"
+  "$PY" "$BP/lossless_baselines.py" "$RUN" --level "$ZSTD_LEVEL" >"$WORK/lossless.json"
+fi
 "$PY" - "$WORK/lossless.json" "$RES" "$ZSTD_LEVEL" <<'PYEOF'
 import json, sys
 data, res, level = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
@@ -82,9 +99,10 @@ if [[ -x "$ROOT/excpfs" && -d "$ROOT/fs/src/main/java/io/excpfs/fs/cli" ]]; then
     local order=$1 name=$2 label=$3; shift 3
     local store="$WORK/store-$name" dest="$WORK/export-$name"
     log "excpfs import $name: $*"
-    "$ROOT/excpfs" import "$RUN" "$store" --hot 0 "$@" >"$WORK/import-$name.log" 2>&1
+    "$ROOT/excpfs" import "$RUN" "$store" --hot "$HOT" "$@" >"$WORK/import-$name.log" 2>&1
     "$ROOT/excpfs" stats "$store" --json >"$WORK/stats-$name.json"
     "$ROOT/excpfs" export "$store" "$dest" >"$WORK/export-$name.log" 2>&1
+    "$PY" "$BP/load_check.py" --layout "$LAYOUT" --run "$dest" >"$WORK/load-$name.json"
     local gap; gap=$(gap_of "$dest")
     "$PY" - "$WORK/stats-$name.json" "$gap" "$label" "$RUN" "$dest" "$RES/$order-excpfs-$name.json" <<'PYEOF'
 import json, os, sys

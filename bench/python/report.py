@@ -46,7 +46,7 @@ def main(argv=None):
             "",
             "*Residual ratio*: raw bytes ÷ stored bytes over the checkpoints that have a predecessor (the seed "
             "excluded); *total ratio*: over every file of the run. *Resume gap*: mean relative training-loss "
-            f"difference over the {ctx['resume_steps']} steps after resuming from the last checkpoint "
+            f"difference over the {ctx['resume_steps']} steps after resuming from the newest COLD checkpoint "
             f"(step {ctx['resume_step']}) as each method returns it, against resuming from the original file, "
             "on identical batches (`bench/python/gap.py`).",
             "",
