@@ -125,8 +125,13 @@ json.dump({"method": label, "residual_ratio": raw / stored if stored else None,
 PYEOF
   }
   excpfs_column 20 lossless "excpfs --mode lossless" --mode lossless
-  excpfs_column 21 excp-published "excpfs --mode excp --alpha 5e-5 --beta 2 --bits 4" --mode excp --alpha 5e-5 --beta 2 --bits 4
+  excpfs_column 21 excp-published "excpfs --keep published --alpha 5e-5 --beta 2 --bits 4" --mode excp --keep published --alpha 5e-5 --beta 2 --bits 4
   excpfs_column 22 excp-default "excpfs --mode excp (defaults)" --mode excp
+  # rate-quality points: a larger alpha, and the scale-free budget rule at three settings
+  excpfs_column 23 excp-alpha2e-4 "excpfs --keep published --alpha 2e-4" --mode excp --keep published --alpha 2e-4
+  excpfs_column 24 excp-budget0.25 "excpfs --keep budget --budget 0.25" --mode excp --keep budget --budget 0.25
+  excpfs_column 25 excp-budget0.5 "excpfs --keep budget --budget 0.5" --mode excp --keep budget --budget 0.5
+  excpfs_column 26 excp-budget1 "excpfs --keep budget --budget 1" --mode excp --keep budget --budget 1
 else
   MISSING="excpfs columns not measured: the CLI (./excpfs, io.excpfs.fs.cli.Main) is not in this tree yet."
   log "$MISSING"
