@@ -45,11 +45,11 @@ final class ExportCommand implements Callable<Integer> {
             }
         }
         Files.createDirectories(dest);
-        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter err = spec.root().commandLine().getErr();
         try (Store store = Main.openReadOnly(storeDir)) {
             copyDir(store, "/", dest, err);
         }
-        spec.commandLine().getOut().printf("exported %d files (%s) to %s%n", files, Main.human(bytes), dest);
+        spec.root().commandLine().getOut().printf("exported %d files (%s) to %s%n", files, Main.human(bytes), dest);
         return failed == 0 ? ExitCode.OK : ExitCode.PROBLEMS;
     }
 

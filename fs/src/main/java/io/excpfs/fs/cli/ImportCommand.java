@@ -74,7 +74,7 @@ final class ImportCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = spec.root().commandLine().getOut();
         StoreOptions options = options();
         if (!Files.isDirectory(runDir)) throw new Main.Failure(ExitCode.USAGE, "RUN_DIR " + runDir + " is not a directory");
         Path root = runDir.toAbsolutePath().normalize();
@@ -87,7 +87,7 @@ final class ImportCommand implements Callable<Integer> {
         }
         entries.sort((a, b) -> NaturalOrder.INSTANCE.compare(root.relativize(a).toString(), root.relativize(b).toString()));
         long files = entries.stream().filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).count();
-        Progress progress = new Progress(spec.commandLine().getErr(), files);
+        Progress progress = new Progress(spec.root().commandLine().getErr(), files);
         int failed = 0;
         long rawBytes = 0;
         try (Store store = Main.openWritable(storeDir, options)) {

@@ -28,8 +28,8 @@ final class InspectCommand implements Callable<Integer> {
         for (Path f : files) {
             if (!Files.isRegularFile(f)) throw new Main.Failure(ExitCode.USAGE, f + " is not a regular file");
         }
-        spec.commandLine().getOut().print(Inspection.of(files));
-        spec.commandLine().getOut().flush();
+        spec.root().commandLine().getOut().print(Inspection.of(files));
+        spec.root().commandLine().getOut().flush();
         return ExitCode.OK;
     }
 }

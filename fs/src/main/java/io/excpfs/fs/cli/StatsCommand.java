@@ -30,7 +30,7 @@ final class StatsCommand implements Callable<Integer> {
     @Option(names = "--json", description = "machine-readable output") boolean json;
 
     @Override public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = spec.root().commandLine().getOut();
         List<VersionInfo> versions;
         try (Store store = Main.openReadOnly(storeDir)) {
             versions = store.versions();

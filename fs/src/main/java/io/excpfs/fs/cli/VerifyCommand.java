@@ -28,12 +28,12 @@ final class VerifyCommand implements Callable<Integer> {
             versions = store.versions().size();
             problems = store.verify(deep);
         }
-        for (String p : problems) spec.commandLine().getErr().println("problem: " + p);
+        for (String p : problems) spec.root().commandLine().getErr().println("problem: " + p);
         if (!problems.isEmpty()) {
-            spec.commandLine().getErr().println(problems.size() + " problem(s) in " + storeDir);
+            spec.root().commandLine().getErr().println(problems.size() + " problem(s) in " + storeDir);
             return ExitCode.PROBLEMS;
         }
-        spec.commandLine().getOut().println("ok: " + versions + " versions checked" + (deep ? " and reconstructed" : ""));
+        spec.root().commandLine().getOut().println("ok: " + versions + " versions checked" + (deep ? " and reconstructed" : ""));
         return ExitCode.OK;
     }
 }
