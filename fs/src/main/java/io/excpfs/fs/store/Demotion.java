@@ -204,6 +204,8 @@ final class Demotion {
             synchronized (monitor) {
                 blocked.addAll(lineagesInFlight);
             }
+            Map<Long, Member> eligible = new LinkedHashMap<>();
+            Map<Long, Integer> newerOf = new HashMap<>();
             for (long id : demotable.stream().sorted().toList()) {
                 VersionInfo v = byId.get(id);
                 if (v == null || v.state() != VersionState.HOT) continue;
@@ -222,18 +224,16 @@ final class Demotion {
                 synchronized (monitor) {
                     predFailed = pred != null && failed.contains(pred.id());
                 }
-                if (pred != null && pred.state() == VersionState.HOT && !predFailed) {
-                    blocked.add(v.lineage());
-                    continue;
-                }
-                if (!setReady(v, sets.get(v.setId()), demotable, newer)) {
-                    blocked.add(v.lineage());
-                    continue;
-                }
-                boolean asSeed = seed.getOrDefault(id, true) || pred == null || pred.state() != VersionState.COLD;
-                bySet.computeIfAbsent(v.setId(), k -> new ArrayList<>()).add(new Member(v, db.read(() -> db.objectOf(id)),
-                        asSeed ? 0 : pred.id(), asSeed ? 0 : pred.depth()));
                 blocked.add(v.lineage());
+                if (pred != null && pred.state() == VersionState.HOT && !predFailed) continue;
+                boolean asSeed = seed.getOrDefault(id, true) || pred == null || pred.state() != VersionState.COLD;
+                eligible.put(id, new Member(v, db.read(() -> db.objectOf(id)), asSeed ? 0 : pred.id(), asSeed ? 0 : pred.depth()));
+                newerOf.put(id, newer);
+            }
+            for (Member m : eligible.values()) {
+                VersionInfo v = m.version();
+                if (!setReady(v, sets.get(v.setId()), demotable, eligible.keySet(), newerOf.get(v.id()))) continue;
+                bySet.computeIfAbsent(v.setId(), k -> new ArrayList<>()).add(m);
             }
             for (Map.Entry<Long, List<Member>> e : bySet.entrySet()) {
                 long setId = e.getKey();
@@ -260,18 +260,20 @@ final class Demotion {
     }
 
     /**
-     * A set's demotable member waits for the set's other HOT members, so that parameters and their moments are
-     * encoded together; it goes alone once its lineage has moved on by {@code hot + 1} versions (the others are
-     * not coming).
+     * A set's demotable member is encoded together with the set's other HOT members, so that parameters and their
+     * moments are paired: it waits while another member is demotable but not yet encodable in this round (its own
+     * predecessor is still being encoded), and while another member is kept HOT, until its own lineage has moved
+     * on by {@code hot + 1} versions (the others are not coming).
      */
-    private boolean setReady(VersionInfo v, List<VersionInfo> set, Set<Long> demotable, int newer) {
-        if (newer > options.hot()) return true;
+    private boolean setReady(VersionInfo v, List<VersionInfo> set, Set<Long> demotable, Set<Long> eligible, int newer) {
         for (VersionInfo o : set) {
             if (o.id() == v.id() || o.state() != VersionState.HOT) continue;
             synchronized (monitor) {
                 if (failed.contains(o.id()) || encoding.contains(o.id())) continue;
             }
-            if (!demotable.contains(o.id())) return false;
+            if (eligible.contains(o.id())) continue;
+            if (demotable.contains(o.id())) return false;
+            if (newer <= options.hot()) return false;
         }
         return true;
     }
