@@ -37,7 +37,7 @@ final class Daemon implements AutoCloseable {
     static Daemon start(Path store, Path mnt, Path log, String options) throws IOException, InterruptedException {
         Files.createDirectories(mnt);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), MountCommand.class.getName(),
+                "-Xmx512m", "-cp", classPath(), MountCommand.class.getName(),
                 store.toString(), mnt.toString(), "-f"));
         if (!options.isEmpty()) cmd.addAll(List.of("-o", options));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -118,6 +118,37 @@ final class Daemon implements AutoCloseable {
         running.forEach(ProcessHandle::destroyForcibly);
         assertFalse(mounted, "mount left behind at " + mnt);
         assertTrue(running.isEmpty(), "mount daemon left running: " + running);
+    }
+
+    private static String stableClassPath;
+
+    /**
+     * The test's class path with the sibling modules' jars copied once: other builds on this machine may replace
+     * them in the local repository while a suite relaunches daemons.
+     */
+    static synchronized String classPath() throws IOException {
+        if (stableClassPath != null) return stableClassPath;
+        Path lib = Files.createDirectories(Path.of("target", "reliability", "lib").toAbsolutePath());
+        List<String> out = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path p = Path.of(e);
+            if (e.endsWith(".jar") && p.getFileName().toString().startsWith("excpfs-") && Files.isRegularFile(p)) {
+                Path copy = lib.resolve(p.getFileName());
+                Files.copy(p, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                out.add(copy.toString());
+            } else {
+                out.add(e);
+            }
+        }
+        stableClassPath = String.join(java.io.File.pathSeparator, out);
+        return stableClassPath;
+    }
+
+    /** A fresh daemon log under {@code target/reliability/}, kept after the test for post-mortems. */
+    static Path logFile(String name) throws IOException {
+        Path log = Files.createDirectories(Path.of("target", "reliability")).resolve(name + ".log").toAbsolutePath();
+        Files.deleteIfExists(log);
+        return log;
     }
 
     static String tail(Path log) {

@@ -43,11 +43,11 @@ class DaemonCrashTest {
     Path store, mnt, log;
 
     @BeforeEach
-    void dirs() {
+    void dirs() throws IOException {
         MountFixture.assumeFuse();
         store = tmp.resolve("store");
         mnt = tmp.resolve("mnt");
-        log = tmp.resolve("daemon.log");
+        log = Daemon.logFile("DaemonCrashTest");
     }
 
     @AfterEach
@@ -104,8 +104,8 @@ class DaemonCrashTest {
                     killer.join();
                     cutOps.merge(cut, 1, Integer::sum);
                 }
-                Daemon.Verdict v = Daemon.verify(store, false);
-                assertEquals(0, v.exitCode(), "verify after kill " + it + " (seed " + seed + "):\n" + v.output());
+                Daemon.Verdict v = Daemon.verify(store, true);
+                assertEquals(0, v.exitCode(), "verify --deep after kill " + it + " (seed " + seed + "):\n" + v.output());
             }
             try (Daemon d = Daemon.start(store, mnt, log, OPTIONS)) {
                 checkLedger("final (seed " + seed + ")");
@@ -205,7 +205,7 @@ class DaemonCrashTest {
             } catch (NoSuchFileException absent) {
                 got = null;
             } catch (IOException io) {
-                throw new AssertionError(when + ": reading " + path + " failed: " + io, io);
+                throw new AssertionError(when + ": reading " + path + " failed: " + io + "\n" + Daemon.tail(log), io);
             }
             byte[] matched = match(p, got, e.getValue());
             if (matched == NO_MATCH) {
