@@ -99,7 +99,7 @@ class ChecksumTest {
 
         Daemon.Verdict v = Daemon.verify(store, true);
         System.out.println("ChecksumTest " + target + ": bit 4 flipped at " + at + " of " + file.getFileName()
-                + "; verify exit " + v.exitCode() + ": " + v.output().strip().replace('\n', ' | '));
+                + "; verify exit " + v.exitCode() + ": " + v.output().strip().replace("\n", " | "));
         assertNotEquals(0, v.exitCode(), "verify passed a store with a bit flipped in " + file + " at " + at + ":\n" + v.output());
         assertTrue(v.output().contains(name) || target.userPath != null && v.output().contains(target.userPath),
                 "verify names " + name + ":\n" + v.output());
