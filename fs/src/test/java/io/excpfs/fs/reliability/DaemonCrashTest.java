@@ -19,7 +19,6 @@ import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -120,7 +119,21 @@ class DaemonCrashTest {
         } finally {
             System.out.println("DaemonCrashTest seed " + seed + ": " + ITERATIONS + " kills, " + opsDone
                     + " completed operations, operation cut by each kill: " + cutOps + ", COLD files read back: " + coldSeen
-                    + ", ledger paths: " + ledger.size());
+                    + ", ledger paths: " + ledger.size() + "; recovery at remount: " + recoveries());
+        }
+    }
+
+    /** What the daemons' recovery found, from their log: each line is a kill that landed inside that work. */
+    private String recoveries() {
+        try {
+            List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
+            long encodes = lines.stream().filter(l -> l.contains("left by an interrupted write") && l.contains(".excp")).count();
+            long seals = lines.stream().filter(l -> l.contains("left by an interrupted write") && l.contains(".raw")).count();
+            long staging = lines.stream().filter(l -> l.contains("dropping unsealed staging file")).count();
+            return encodes + " interrupted encodes (.excp written, not committed), " + seals
+                    + " interrupted seals (.raw written, not committed), " + staging + " unsealed staging files dropped";
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
         }
     }
 
