@@ -143,7 +143,7 @@ class DaemonCrashTest {
         try {
             Files.createDirectories(mnt.resolve("run"));
             while (true) {
-                int choice = r.nextInt(10);
+                int choice = r.nextInt(11);
                 if (choice < 4) {
                     op = "checkpoint";
                     int s = ++step[0];
@@ -188,6 +188,25 @@ class DaemonCrashTest {
                             StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                     durable("run/ckpt.pt", data);
                     durable("run/ckpt.pt.tmp", null);
+                } else if (choice == 10) {
+                    op = "dir-rename";
+                    String victim = ledger.keySet().stream().filter(k -> k.startsWith("run/checkpoint-") && current(k) != null)
+                            .reduce((a, b) -> b).orElse(null);
+                    if (victim == null) continue;
+                    String dir = victim.substring(0, victim.lastIndexOf('/'));
+                    String to = "run/checkpoint-" + (++step[0]);
+                    List<String> files = List.of("model.safetensors", "trainer_state.json");
+                    for (String f : files) {
+                        byte[] c = current(dir + "/" + f);
+                        inFlight(dir + "/" + f, (byte[]) null);
+                        inFlight(to + "/" + f, c);
+                    }
+                    Files.move(mnt.resolve(dir), mnt.resolve(to), StandardCopyOption.ATOMIC_MOVE);
+                    for (String f : files) {
+                        byte[] c = current(dir + "/" + f);
+                        durable(to + "/" + f, c);
+                        durable(dir + "/" + f, null);
+                    }
                 } else {
                     op = "delete";
                     String victim = ledger.keySet().stream().filter(k -> k.startsWith("run/checkpoint-") && current(k) != null)
