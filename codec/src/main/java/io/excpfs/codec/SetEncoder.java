@@ -141,6 +141,13 @@ final class SetEncoder {
         }
     }
 
+    /** {@code .../state/3/exp_avg} for {@code .../state/3/exp_avg_sq}: one optimizer state entry. */
+    private static TensorRef siblingExpAvg(TensorRef expAvgSq) {
+        String key = expAvgSq.key();
+        if (!key.endsWith("exp_avg_sq")) return null;
+        return new TensorRef(expAvgSq.file(), key.substring(0, key.length() - "_sq".length()));
+    }
+
     private boolean[] mask(TensorRef ref, long elements) {
         ExcpRegionCoder.Coded c = ref == null ? null : coded.get(ref);
         return c == null || c.kept().length != elements ? null : c.kept();
@@ -177,7 +184,8 @@ final class SetEncoder {
             }
             if (c == null) {
                 MomentPair pair = byMoment.get(ref);
-                boolean[] keep = mask(pair == null ? null : pair.expAvg(), r.elements());
+                // exp_avg_sq shares the mask of the exp_avg of the same optimizer state entry, paired or not
+                boolean[] keep = mask(pair != null ? pair.expAvg() : siblingExpAvg(ref), r.elements());
                 if (keep == null) keep = mask(pair == null ? null : pair.param(), r.elements());
                 c = ExcpRegionCoder.masked(v, r.dtype(), row(r), keep, params.optBits());
                 coding = ExcpRegionCoder.MOMENT;
