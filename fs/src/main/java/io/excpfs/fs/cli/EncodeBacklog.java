@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongConsumer;
 
 /**
  * The versions waiting for the encoder: HOT versions that are not among the newest {@code hot} of their lineage
@@ -33,6 +34,29 @@ final class EncodeBacklog {
 
     static long pending(Store store) throws FsException {
         return pending(store.versions(), store.options().hot());
+    }
+
+    /**
+     * Starts a daemon thread that calls {@code onChange} with the backlog whenever it changes (first with its
+     * current value), polling every {@code millis}; it ends when interrupted or when the store closes.
+     */
+    static Thread watch(Store store, long millis, LongConsumer onChange) {
+        Thread t = new Thread(() -> {
+            long last = -1;
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    long now = pending(store);
+                    if (now != last) onChange.accept(now);
+                    last = now;
+                    Thread.sleep(millis);
+                }
+            } catch (InterruptedException | FsException | RuntimeException e) {
+                // unmounted: the store is closed
+            }
+        }, "excpfs-backlog");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     /** Waits for every pending demotion of {@code store}, showing the backlog shrink on {@code progress}. */

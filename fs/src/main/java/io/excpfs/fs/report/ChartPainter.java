@@ -17,19 +17,20 @@ final class ChartPainter {
 
     static String svg(LineChart chart, int width, int height) {
         SvgCanvas c = new SvgCanvas(width, height, chart.title());
-        paint(chart, c, width, height);
+        paint(chart, c, width, height, false);
         return c.finish();
     }
 
     static java.awt.image.BufferedImage png(LineChart chart, int width, int height) {
         RasterCanvas c = new RasterCanvas(width, height);
-        paint(chart, c, width, height);
+        paint(chart, c, width, height, true);
         return c.finish();
     }
 
-    static void paint(LineChart chart, Canvas c, int width, int height) {
+    /** Draws the chart; {@code titled} draws its title too (the page has its own heading). */
+    static void paint(LineChart chart, Canvas c, int width, int height, boolean titled) {
         c.rect(0, 0, width, height, "#ffffff");
-        c.text(LEFT, 24, chart.title(), Canvas.Anchor.START, 16, INK, true, false);
+        if (titled) c.text(LEFT, 24, chart.title(), Canvas.Anchor.START, 16, INK, true, false);
         double plotW = width - LEFT - RIGHT;
         double plotH = height - TOP - BOTTOM;
         double[] ticks = ticks(chart);
@@ -37,7 +38,7 @@ final class ChartPainter {
         for (double t : ticks) {
             double y = TOP + plotH - (t - lo) / (hi - lo) * plotH;
             c.line(LEFT, y, LEFT + plotW, y, GRID, 1, false);
-            c.text(LEFT - 8, y + 4, chart.unit().format(t), Canvas.Anchor.END, 11, MUTED, false, false);
+            c.text(LEFT - 8, y + 4, chart.unit().tick(t, ticks.length > 1 ? ticks[1] - ticks[0] : 0, hi), Canvas.Anchor.END, 11, MUTED, false, false);
         }
         c.text(16, TOP + plotH / 2, chart.yLabel(), Canvas.Anchor.MIDDLE, 12, MUTED, false, true);
         c.line(LEFT, TOP + plotH, LEFT + plotW, TOP + plotH, INK, 1, false);

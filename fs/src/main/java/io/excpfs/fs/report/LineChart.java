@@ -25,33 +25,29 @@ record LineChart(String id, String title, String yLabel, Unit unit, List<String>
     enum Unit {
         BYTES, RATIO, BITS, PERCENT, PLAIN;
 
-        String format(double v) {
+        /** A tick label: as many decimals as the tick step needs, bytes in the unit of the axis' top {@code top}. */
+        String tick(double v, double step, double top) {
+            if (this == BYTES) {
+                String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+                int u = 0;
+                double scale = 1;
+                while (Math.abs(top) >= 1024 * scale && u < units.length - 1) {
+                    scale *= 1024;
+                    u++;
+                }
+                return decimals(v / scale, step / scale) + " " + units[u];
+            }
             return switch (this) {
-                case BYTES -> bytes(v);
-                case RATIO -> trim(v) + "x";
-                case BITS -> trim(v);
-                case PERCENT -> trim(v * 100) + "%";
-                case PLAIN -> trim(v);
+                case RATIO -> decimals(v, step) + "x";
+                case PERCENT -> decimals(v * 100, step * 100) + "%";
+                default -> decimals(v, step);
             };
         }
 
-        private static String trim(double v) {
-            double a = Math.abs(v);
-            if (a == 0) return "0";
-            if (a >= 100) return String.format(Locale.ROOT, "%.0f", v);
-            if (a >= 10) return String.format(Locale.ROOT, "%.1f", v);
-            if (a >= 0.1) return String.format(Locale.ROOT, "%.2f", v);
-            return String.format(Locale.ROOT, "%.2g", v);
-        }
-
-        private static String bytes(double v) {
-            String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
-            int u = 0;
-            while (Math.abs(v) >= 1024 && u < units.length - 1) {
-                v /= 1024;
-                u++;
-            }
-            return trim(v) + " " + units[u];
+        private static String decimals(double v, double step) {
+            int d = step <= 0 ? 0 : (int) Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
+            if (d > 5) return v == 0 ? "0" : String.format(Locale.ROOT, "%.3g", v);
+            return String.format(Locale.ROOT, "%." + d + "f", v);
         }
     }
 
