@@ -11,6 +11,7 @@ final class ChartPainter {
     private static final int LEFT = 78;
     private static final int RIGHT = 24;
     private static final int TOP = 58;
+    private static final int TOP_UNTITLED = 34;
     private static final int BOTTOM = 62;
 
     private ChartPainter() {}
@@ -31,45 +32,46 @@ final class ChartPainter {
     static void paint(LineChart chart, Canvas c, int width, int height, boolean titled) {
         c.rect(0, 0, width, height, "#ffffff");
         if (titled) c.text(LEFT, 24, chart.title(), Canvas.Anchor.START, 16, INK, true, false);
+        int top = titled ? TOP : TOP_UNTITLED;
         double plotW = width - LEFT - RIGHT;
-        double plotH = height - TOP - BOTTOM;
+        double plotH = height - top - BOTTOM;
         double[] ticks = ticks(chart);
         double lo = ticks[0], hi = ticks[ticks.length - 1];
         for (double t : ticks) {
-            double y = TOP + plotH - (t - lo) / (hi - lo) * plotH;
+            double y = top + plotH - (t - lo) / (hi - lo) * plotH;
             c.line(LEFT, y, LEFT + plotW, y, GRID, 1, false);
             c.text(LEFT - 8, y + 4, chart.unit().tick(t, ticks.length > 1 ? ticks[1] - ticks[0] : 0, hi), Canvas.Anchor.END, 11, MUTED, false, false);
         }
-        c.text(16, TOP + plotH / 2, chart.yLabel(), Canvas.Anchor.MIDDLE, 12, MUTED, false, true);
-        c.line(LEFT, TOP + plotH, LEFT + plotW, TOP + plotH, INK, 1, false);
-        c.line(LEFT, TOP, LEFT, TOP + plotH, INK, 1, false);
+        c.text(16, top + plotH / 2, chart.yLabel(), Canvas.Anchor.MIDDLE, 12, MUTED, false, true);
+        c.line(LEFT, top + plotH, LEFT + plotW, top + plotH, INK, 1, false);
+        c.line(LEFT, top, LEFT, top + plotH, INK, 1, false);
         int n = chart.xLabels().size();
         int every = Math.max(1, (int) Math.ceil(n / Math.max(1.0, plotW / 70)));
         for (int i = 0; i < n; i++) {
             double x = xOf(i, n, plotW);
-            c.line(x, TOP + plotH, x, TOP + plotH + 4, INK, 1, false);
+            c.line(x, top + plotH, x, top + plotH + 4, INK, 1, false);
             if (i % every == 0 || i == n - 1 && n - 1 - (n - 1) / every * every > every / 2) {
-                c.text(x, TOP + plotH + 18, chart.xLabels().get(i), Canvas.Anchor.MIDDLE, 11, MUTED, false, false);
+                c.text(x, top + plotH + 18, chart.xLabels().get(i), Canvas.Anchor.MIDDLE, 11, MUTED, false, false);
             }
         }
         c.text(LEFT + plotW / 2, height - 14, "checkpoint (step, in the order they were written)", Canvas.Anchor.MIDDLE, 12, MUTED, false, false);
         if (chart.empty()) {
-            c.text(LEFT + plotW / 2, TOP + plotH / 2, "no figures recorded for these checkpoints", Canvas.Anchor.MIDDLE, 13, MUTED, false, false);
+            c.text(LEFT + plotW / 2, top + plotH / 2, "no figures recorded for these checkpoints", Canvas.Anchor.MIDDLE, 13, MUTED, false, false);
         }
         double legendX = LEFT + plotW;
         for (int s = chart.series().size() - 1; s >= 0; s--) {
             LineChart.Series series = chart.series().get(s);
             double w = 7.2 * series.name().length() + 26;
             legendX -= w;
-            c.line(legendX, 42, legendX + 16, 42, series.color(), 3, false);
-            c.text(legendX + 20, 46, series.name(), Canvas.Anchor.START, 12, INK, false, false);
+            c.line(legendX, top - 16, legendX + 16, top - 16, series.color(), 3, false);
+            c.text(legendX + 20, top - 12, series.name(), Canvas.Anchor.START, 12, INK, false, false);
         }
         for (LineChart.Series series : chart.series()) {
             List<double[]> run = new ArrayList<>();
             double[] v = series.values();
             for (int i = 0; i <= n; i++) {
                 if (i < n && Double.isFinite(v[i])) {
-                    run.add(new double[]{xOf(i, n, plotW), TOP + plotH - (v[i] - lo) / (hi - lo) * plotH});
+                    run.add(new double[]{xOf(i, n, plotW), top + plotH - (v[i] - lo) / (hi - lo) * plotH});
                     continue;
                 }
                 if (run.size() > 1) {

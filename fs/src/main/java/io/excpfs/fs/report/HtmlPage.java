@@ -68,6 +68,11 @@ final class HtmlPage {
         row(h, "stored bytes", "total-stored", Long.toString(r.storedBytes()));
         row(h, "ratio", "total-ratio", fixed(r.ratio(), 2));
         row(h, "bits per parameter (encoded checkpoints)", "total-bits", params > 0 ? fixed(paramBits / params, 3) : "–");
+        List<Checkpoint> residual = r.checkpoints().stream()
+                .filter(c -> Double.isFinite(c.bitsPerParam()) && c.versions().stream().anyMatch(v -> v.kind().equals("residual"))).toList();
+        long residualParams = residual.stream().mapToLong(Checkpoint::params).sum();
+        row(h, "bits per parameter (checkpoints with residuals)", "residual-bits",
+                residualParams > 0 ? fixed(residual.stream().mapToLong(Checkpoint::storedBytes).sum() * 8.0 / residualParams, 3) : "–");
         h.append("</table>\n");
         if (pngName != null) h.append("<p class=\"note\">The first chart is also saved as <code>").append(escape(pngName)).append("</code>.</p>\n");
         h.append("</section>\n");

@@ -102,6 +102,10 @@ class ReportCommandTest {
             assertTrue(err > 0 && err < 0.5, "relative weight error of a lossy residual: " + r);
             assertEquals("–", r.get(10), "no moments in these checkpoints: " + r);
         }
+        long params = 2 * 64 * 64, stored = 0;
+        for (List<String> r : rows) if (r.get(2).startsWith("residual")) stored += Long.parseLong(r.get(4));
+        assertEquals(stored * 8.0 / (2 * params), Double.parseDouble(byId(page, "residual-bits").getTextContent()), 0.001,
+                "stored bits of the two residual checkpoints over their parameters");
         checkPng(tmp.resolve("out/run.png"), 900, 450);
     }
 
@@ -152,6 +156,8 @@ class ReportCommandTest {
             }
         }
         assertTrue(residuals >= 2, "step-20 and step-30 are residuals: " + rows);
+        double residualBits = Double.parseDouble(byId(page, "residual-bits").getTextContent());
+        assertTrue(residualBits > 0.5 && residualBits < 32, "bits per parameter over the residual checkpoints: " + residualBits);
         checkPng(tmp.resolve("report.png"), 1200, 600);
     }
 
