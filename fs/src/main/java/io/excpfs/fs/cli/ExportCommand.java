@@ -36,6 +36,7 @@ final class ExportCommand implements Callable<Integer> {
     private int failed;
     private long files;
     private long bytes;
+    private Progress progress;
 
     @Override public Integer call() throws Exception {
         if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) {
@@ -47,7 +48,9 @@ final class ExportCommand implements Callable<Integer> {
         Files.createDirectories(dest);
         PrintWriter err = spec.root().commandLine().getErr();
         try (Store store = Main.openReadOnly(storeDir)) {
+            progress = new Progress(err, "exported", countFiles(store, "/"));
             copyDir(store, "/", dest, err);
+            progress.done();
         }
         spec.root().commandLine().getOut().printf("exported %d files (%s) to %s%n", files, Main.human(bytes), dest);
         return failed == 0 ? ExitCode.OK : ExitCode.PROBLEMS;
@@ -79,12 +82,24 @@ final class ExportCommand implements Callable<Integer> {
                     }
                     files++;
                     setAttrs(t, a);
+                    progress.item(child.substring(1), a.size());
                 }
             } catch (FsException | IOException e) {
                 failed++;
-                err.println("cannot export " + child + ": " + e.getMessage());
+                progress.problem("cannot export " + child + ": " + e.getMessage());
             }
         }
+    }
+
+    private static long countFiles(Store store, String path) throws FsException {
+        long n = 0;
+        for (String name : store.list(path)) {
+            String child = path.equals("/") ? "/" + name : path + "/" + name;
+            Attr a = store.stat(child);
+            if (a.isDir()) n += countFiles(store, child);
+            else if (!a.isSymlink()) n++;
+        }
+        return n;
     }
 
     private static void setAttrs(Path t, Attr a) throws IOException {

@@ -87,7 +87,7 @@ final class ImportCommand implements Callable<Integer> {
         }
         entries.sort((a, b) -> NaturalOrder.INSTANCE.compare(root.relativize(a).toString(), root.relativize(b).toString()));
         long files = entries.stream().filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).count();
-        Progress progress = new Progress(spec.root().commandLine().getErr(), files);
+        Progress progress = new Progress(spec.root().commandLine().getErr(), "imported", files);
         int failed = 0;
         long rawBytes = 0;
         try (Store store = Main.openWritable(storeDir, options)) {
@@ -114,16 +114,14 @@ final class ImportCommand implements Callable<Integer> {
                         long mtime = a.lastModifiedTime().toInstant().getEpochSecond() * 1_000_000_000L + a.lastModifiedTime().toInstant().getNano();
                         VersionInfo v = store.seal(store.ino(path), staging, mtime);
                         rawBytes += v.rawBytes();
-                        progress.file(rel, v.rawBytes());
+                        progress.item(rel, v.rawBytes());
                     }
                 } catch (FsException | IOException e) {
                     failed++;
                     progress.problem("cannot import " + rel + ": " + e.getMessage());
                 }
             }
-            progress.phase("encoding");
-            store.flush();
-            progress.done();
+            EncodeBacklog.flush(store, progress);
             long stored = 0, raw = 0;
             for (VersionInfo v : store.versions()) {
                 raw += v.rawBytes();
@@ -162,50 +160,5 @@ final class ImportCommand implements Callable<Integer> {
             };
         }
         return m;
-    }
-
-    /** A progress bar on a terminal, plain lines otherwise. */
-    static final class Progress {
-        private final PrintWriter err;
-        private final long total;
-        private final boolean tty = System.console() != null;
-        private long done;
-        private long bytes;
-
-        Progress(PrintWriter err, long total) {
-            this.err = err;
-            this.total = total;
-        }
-
-        void file(String rel, long size) {
-            done++;
-            bytes += size;
-            if (tty) {
-                int width = 30;
-                int filled = total == 0 ? width : (int) (width * done / total);
-                String name = rel.length() > 40 ? "..." + rel.substring(rel.length() - 37) : rel;
-                err.printf("\r[%s%s] %d/%d %s %-40s", "#".repeat(filled), " ".repeat(width - filled), done, total, Main.human(bytes), name);
-            } else {
-                err.printf("imported %s (%d bytes) [%d/%d]%n", rel, size, done, total);
-            }
-            err.flush();
-        }
-
-        void problem(String msg) {
-            if (tty) err.println();
-            err.println(msg);
-            err.flush();
-        }
-
-        void phase(String what) {
-            if (tty) err.printf("%n%s...", what);
-            else err.println(what + "...");
-            err.flush();
-        }
-
-        void done() {
-            if (tty) err.println(" done");
-            err.flush();
-        }
     }
 }

@@ -39,7 +39,7 @@ public final class InstallCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = spec.root().commandLine().getOut();
         Path checkout = home != null ? home.toAbsolutePath().normalize() : checkout();
         Path launcher = checkout.resolve("excpfs");
         Path helper = checkout.resolve("systemd/mount.fuse.excpfs");

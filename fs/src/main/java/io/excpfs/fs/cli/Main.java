@@ -21,6 +21,7 @@ import java.nio.file.Path;
                 ExportCommand.class,
                 InspectCommand.class,
                 StatsCommand.class,
+                ReportCommand.class,
                 VerifyCommand.class,
                 MountCommand.class,
                 FlushCommand.class,

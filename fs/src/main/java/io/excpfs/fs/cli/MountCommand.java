@@ -41,6 +41,8 @@ import java.util.concurrent.Callable;
 public final class MountCommand implements Callable<Integer> {
     static final String LOG_FILE = "excpfs.log";
     private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(120);
+    private static final long BACKLOG_POLL_MILLIS = 2000;
+    private static final System.Logger BACKLOG_LOG = System.getLogger("excpfs.encode");
 
     @Parameters(index = "0", paramLabel = "STORE", description = "Store directory (created if missing).")
     Path store;
@@ -134,6 +136,13 @@ public final class MountCommand implements Callable<Integer> {
         err.println("excpfs: mounted " + s.directory() + " at " + mount.mountPoint() + " (pid "
                 + ProcessHandle.current().pid() + ", options " + s.options().toOptionString() + ")");
         notifySystemd("--ready", "--status=mounted " + s.directory() + " at " + mount.mountPoint());
+        String status = "mounted " + s.directory() + " at " + mount.mountPoint();
+        if (!s.readOnly()) {
+            EncodeBacklog.watch(s, BACKLOG_POLL_MILLIS, n -> {
+                BACKLOG_LOG.log(System.Logger.Level.INFO, "encode backlog: " + n + " version" + (n == 1 ? "" : "s") + " waiting");
+                notifySystemd("--status=" + status + ", encode backlog " + n);
+            });
+        }
         try {
             mount.awaitUnmounted();
         } catch (InterruptedException e) {

@@ -1,6 +1,8 @@
 package io.excpfs.fs.cli;
 
 import io.excpfs.fs.store.Store;
+import io.excpfs.fs.store.VersionInfo;
+import io.excpfs.fs.store.VersionState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,8 +27,14 @@ final class VerifyCommand implements Callable<Integer> {
         List<String> problems;
         int versions;
         try (Store store = Main.openReadOnly(storeDir)) {
-            versions = store.versions().size();
-            problems = store.verify(deep);
+            List<VersionInfo> all = store.versions();
+            versions = all.size();
+            long cold = all.stream().filter(v -> v.state() == VersionState.COLD).count();
+            Progress progress = new Progress(spec.root().commandLine().getErr(), "checked", deep ? versions + cold : versions);
+            int[] seen = {0};
+            problems = store.verify(deep, v -> progress.item((++seen[0] > versions ? "reconstructed " : "") + "version " + v.id()
+                    + " " + v.path(), -1));
+            progress.done();
         }
         for (String p : problems) spec.root().commandLine().getErr().println("problem: " + p);
         if (!problems.isEmpty()) {

@@ -5,7 +5,9 @@ import io.excpfs.codec.Kind;
 import io.excpfs.codec.Layout;
 import io.excpfs.codec.Pairing;
 import io.excpfs.codec.Reconstruction;
+import io.excpfs.codec.Role;
 import io.excpfs.codec.SetMember;
+import io.excpfs.codec.TensorRegion;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -321,6 +323,7 @@ final class Demotion {
                     boolean residual = e.kind() == Kind.RESIDUAL;
                     db.demote(m.version().id(), e.kind().label(), ids.get(i), crcs.get(i), e.object().length,
                             residual ? m.baseId() : 0, residual ? m.baseDepth() + 1 : 0);
+                    if (e.stats() != null) db.recordStats(m.version().id(), params(members.get(i).layout()), e.stats());
                 }
             });
             for (int i = 0; i < job.size(); i++) {
@@ -360,6 +363,12 @@ final class Demotion {
             }
             finish(job);
         }
+    }
+
+    private static long params(Layout layout) {
+        long n = 0;
+        for (TensorRegion r : layout.regions()) if (r.role() == Role.PARAM && r.dtype().isFloat()) n += r.elements();
+        return n;
     }
 
     private void finish(List<Member> job) {

@@ -50,6 +50,15 @@ final class Metadata implements AutoCloseable {
             "CREATE TABLE garbage(file TEXT PRIMARY KEY)",
     };
 
+    /**
+     * Encode figures per COLD version, for {@code excpfs report}. Added without a format bump: an older excpfs
+     * ignores the table, this one creates it when it opens a store writable and reads its absence as "no figures".
+     */
+    private static final String ENCODE_STATS = "CREATE TABLE IF NOT EXISTS encode_stats(version INTEGER PRIMARY KEY,"
+            + " params INTEGER NOT NULL, lossy_elements INTEGER NOT NULL, kept_weights INTEGER NOT NULL,"
+            + " weight_elements INTEGER NOT NULL, kept_moments INTEGER NOT NULL, moment_elements INTEGER NOT NULL,"
+            + " weight_rel_error REAL NOT NULL, exp_avg_rel_error REAL NOT NULL, exp_avg_sq_rel_error REAL NOT NULL)";
+
     private final Connection conn;
     private final Path file;
     private final Map<String, PreparedStatement> statements = new HashMap<>();
@@ -94,6 +103,7 @@ final class Metadata implements AutoCloseable {
             conn.setAutoCommit(false);
             try (Statement s = conn.createStatement()) {
                 for (String ddl : SCHEMA) s.execute(ddl);
+                s.execute(ENCODE_STATS);
                 s.execute("INSERT INTO meta VALUES('format_version', '" + FORMAT_VERSION + "')");
                 s.execute("INSERT INTO meta VALUES('created', '" + java.time.Instant.now() + "')");
                 long t = Store.now();
@@ -122,6 +132,11 @@ final class Metadata implements AutoCloseable {
                     + ", newer than this excpfs reads (up to " + FORMAT_VERSION + "); use a newer excpfs");
         }
         if (version < 1) throw new StoreFormatException(file + ": metadata format version " + version + " is invalid");
+        if (!readOnly) {
+            try (Statement s = conn.createStatement()) {
+                s.execute(ENCODE_STATS);
+            }
+        }
         conn.setAutoCommit(false);
     }
 
@@ -576,6 +591,28 @@ final class Metadata implements AutoCloseable {
         return true;
     }
 
+    /** Records the codec's figures of a version just demoted ({@code params}: PARAM-role float elements of its layout). */
+    void recordStats(long id, long params, io.excpfs.codec.EncodeStats e) throws SQLException {
+        exec("INSERT OR REPLACE INTO encode_stats VALUES(?,?,?,?,?,?,?,?,?,?)", id, params, e.lossyElements(), e.keptWeights(),
+                e.weightElements(), e.keptMoments(), e.momentElements(), e.weightRelError(), e.expAvgRelError(), e.expAvgSqRelError());
+    }
+
+    /** Encode figures by version id; empty for a store written before they were recorded. */
+    Map<Long, EncodeFigures> encodeFigures() throws SQLException {
+        Map<Long, EncodeFigures> out = new HashMap<>();
+        if (queryLong("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='encode_stats'", 0) == 0) return out;
+        try (ResultSet rs = st("SELECT s.version, s.params, v.raw_bytes, v.stored_bytes, s.lossy_elements, s.kept_weights,"
+                + " s.weight_elements, s.kept_moments, s.moment_elements, s.weight_rel_error, s.exp_avg_rel_error,"
+                + " s.exp_avg_sq_rel_error FROM encode_stats s JOIN versions v ON v.id = s.version").executeQuery()) {
+            while (rs.next()) {
+                out.put(rs.getLong(1), new EncodeFigures(rs.getLong(2), new io.excpfs.codec.EncodeStats(rs.getLong(3), rs.getLong(4),
+                        rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getDouble(10),
+                        rs.getDouble(11), rs.getDouble(12))));
+            }
+        }
+        return out;
+    }
+
     void hide(long id) throws SQLException { exec("UPDATE versions SET status='HIDDEN' WHERE id=? AND status<>'LIVE'", id); }
 
     /** Deletes a version that is not live and not a base of another; its objects become garbage. */
@@ -585,6 +622,7 @@ final class Metadata implements AutoCloseable {
         if (queryLong("SELECT count(*) FROM versions WHERE base=?", 0, id) > 0) return false;
         String obj = objectOf0(id);
         exec("DELETE FROM versions WHERE id=?", id);
+        exec("DELETE FROM encode_stats WHERE version=?", id);
         for (String f : objectFiles(v.state(), obj)) addGarbage(f);
         return true;
     }

@@ -560,6 +560,11 @@ public final class Store implements AutoCloseable {
         return v;
     }
 
+    /** What the encoder measured for each COLD version it demoted, by version id (none for older stores). */
+    public Map<Long, EncodeFigures> encodeFigures() throws FsException {
+        return db.read(db::encodeFigures);
+    }
+
     /** Returns once every pending demotion and retention step is committed. */
     public void flush() throws IOException {
         if (readOnly) return;
@@ -568,7 +573,15 @@ public final class Store implements AutoCloseable {
 
     /** Checks every object (and with {@code deep}, reconstructs every version); returns one line per problem. */
     public List<String> verify(boolean deep) throws IOException {
-        return new Verifier(this).run(deep);
+        return new Verifier(this).run(deep, v -> { });
+    }
+
+    /**
+     * As {@link #verify(boolean)}, calling {@code checked} after each check of a version: once per version for its
+     * object and chain, and with {@code deep} once more per COLD version reconstructed.
+     */
+    public List<String> verify(boolean deep, java.util.function.Consumer<VersionInfo> checked) throws IOException {
+        return new Verifier(this).run(deep, checked);
     }
 
     // ---------------------------------------------------------------- internals

@@ -17,7 +17,7 @@ final class Verifier {
 
     Verifier(Store store) { this.store = store; }
 
-    List<String> run(boolean deep) throws IOException {
+    List<String> run(boolean deep, java.util.function.Consumer<VersionInfo> checked) throws IOException {
         List<String> problems = new ArrayList<>();
         List<VersionInfo> versions;
         try {
@@ -42,6 +42,7 @@ final class Verifier {
                 }
             } catch (IOException | FsException e) {
                 problems.add(who + ": " + e.getMessage());
+                checked.accept(v);
                 continue;
             }
             if (v.base() != 0) {
@@ -53,6 +54,7 @@ final class Verifier {
             } else if (v.depth() != 0) {
                 problems.add(who + ": depth " + v.depth() + " without a base");
             }
+            checked.accept(v);
         }
         if (deep) {
             for (VersionInfo v : versions) {
@@ -63,6 +65,7 @@ final class Verifier {
                 } catch (IOException | FsException | RuntimeException e) {
                     problems.add(who + ": cannot reconstruct: " + e.getMessage());
                 }
+                checked.accept(v);
             }
         }
         return problems;
