@@ -59,10 +59,10 @@ final class FuseBoundary extends FuseStubFS {
         jnr.ffi.Struct.getMemory(fuseOperations).putByte(offsetOf(fuseOperations.flag_nullpath_ok), (byte) 0b101);
     }
 
-    /** jnr-ffi keeps member offsets behind a protected class; the flags have no setter of their own. */
+    /** jnr-ffi keeps member offsets package-private (padding and number fields alike); flag bits have no setter. */
     private static long offsetOf(Object member) {
         try {
-            java.lang.reflect.Method offset = Class.forName("jnr.ffi.Struct$AbstractMember").getMethod("offset");
+            java.lang.reflect.Method offset = Class.forName("jnr.ffi.Struct$Member").getDeclaredMethod("offset");
             offset.setAccessible(true);
             return (Long) offset.invoke(member);
         } catch (ReflectiveOperationException e) {
