@@ -43,6 +43,7 @@ final class FuseBoundary extends FuseStubFS {
     private static final System.Logger LOG = System.getLogger(FuseBoundary.class.getName());
     private static final long UTIME_NOW = (1L << 30) - 1, UTIME_OMIT = (1L << 30) - 2;
     private static final int BLOCK = 4096;
+    private static final int KEEP_CACHE_BIT = 0b10;
 
     private final FileSystemOps ops;
     private final String fsName;
@@ -58,10 +59,10 @@ final class FuseBoundary extends FuseStubFS {
         jnr.ffi.Struct.getMemory(fuseOperations).putByte(offsetOf(fuseOperations.flag_nullpath_ok), (byte) 0b101);
     }
 
-    /** jnr-ffi keeps member offsets behind a protected class; the flags have no setter of their own. */
+    /** jnr-ffi keeps member offsets package-private (padding and number fields alike); flag bits have no setter. */
     private static long offsetOf(Object member) {
         try {
-            java.lang.reflect.Method offset = Class.forName("jnr.ffi.Struct$AbstractMember").getMethod("offset");
+            java.lang.reflect.Method offset = Class.forName("jnr.ffi.Struct$Member").getDeclaredMethod("offset");
             offset.setAccessible(true);
             return (Long) offset.invoke(member);
         } catch (ReflectiveOperationException e) {
@@ -327,8 +328,20 @@ final class FuseBoundary extends FuseStubFS {
             long fh = ops.open(path, fi.flags.get());
             fi.fh.set(fh);
             openers.put(fh, callerProcess());
+            if (ops instanceof PageCacheHint hint && hint.keepCache(fh)) keepCache(fi);
             return 0;
         });
+    }
+
+    /**
+     * Sets {@code keep_cache} in libfuse 2's {@code struct fuse_file_info}: the bit field word right before
+     * {@code fh} ({@code int flags; unsigned long fh_old; int writepage; unsigned direct_io:1, keep_cache:1, ...;
+     * uint64_t fh}); jnr-fuse declares the bits as padding.
+     */
+    private static void keepCache(FuseFileInfo fi) {
+        long bits = offsetOf(fi.fh) - Integer.BYTES;
+        Pointer mem = jnr.ffi.Struct.getMemory(fi);
+        mem.putByte(bits, (byte) (mem.getByte(bits) | KEEP_CACHE_BIT));
     }
 
     @Override

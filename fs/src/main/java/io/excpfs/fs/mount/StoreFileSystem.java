@@ -2,6 +2,7 @@ package io.excpfs.fs.mount;
 
 import io.excpfs.fs.fuse.Caller;
 import io.excpfs.fs.fuse.HandleAttributes;
+import io.excpfs.fs.fuse.PageCacheHint;
 import io.excpfs.fs.ops.Attr;
 import io.excpfs.fs.ops.Errno;
 import io.excpfs.fs.ops.FileSystemOps;
@@ -44,7 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *     {@code user.excp.version}, {@code user.excp.lineage} and {@code user.excp.ratio} (raw/stored bytes).</li>
  * </ul>
  */
-public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
+public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint {
     static final System.Logger LOG = System.getLogger(StoreFileSystem.class.getName());
     static final String CONTROL = "/.excp", HISTORY = "/.excp/history", FLUSH = "/.excp/flush";
     static final String XATTR_PREFIX = "user.excp.";
@@ -57,8 +58,11 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
         Attr opened();
     }
 
-    /** Reads a pinned version; {@code view} is null for a file without a version (empty). */
-    private record ViewHandle(VersionView view, Attr opened) implements Handle {}
+    /**
+     * Reads a pinned version; {@code view} is null for a file without a version (empty). {@code keepCache}: the
+     * kernel may keep the pages it holds for the file (see {@link #keepCache}).
+     */
+    private record ViewHandle(VersionView view, Attr opened, boolean keepCache) implements Handle {}
 
     private record DraftHandle(Draft draft, int flags, Attr opened) implements Handle {
         boolean writable() { return (flags & O_ACCMODE) != O_RDONLY; }
@@ -71,6 +75,13 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
     /** Drafts by inode; the map's monitor guards it and every {@link Draft#refs}. */
     private final Map<Long, Draft> drafts = new HashMap<>();
     private final AtomicLong nextFh = new AtomicLong(1);
+    /**
+     * The version each inode was last opened at read-only, while no draft was opened on it since: the kernel's page
+     * cache for the inode then holds only bytes of that version, which never change.
+     */
+    private final Map<Long, Long> cachedVersion = new ConcurrentHashMap<>();
+    /** Counts draft attaches and detaches, so an open that raced a writer never vouches for the kernel's pages. */
+    private final AtomicLong draftEpoch = new AtomicLong();
     private final long mountedNanos = System.currentTimeMillis() * 1_000_000L;
 
     public StoreFileSystem(Store store) {
@@ -120,6 +131,8 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
     }
 
     private Draft attach(long ino) {
+        draftEpoch.incrementAndGet();
+        cachedVersion.remove(ino);
         synchronized (drafts) {
             Draft d = drafts.computeIfAbsent(ino, Draft::new);
             d.refs++;
@@ -130,9 +143,33 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
     private Draft openDraft(long ino) {
         synchronized (drafts) {
             Draft d = drafts.get(ino);
-            if (d != null) d.refs++;
+            if (d != null) {
+                d.refs++;
+                cachedVersion.remove(ino);
+            }
             return d;
         }
+    }
+
+    /**
+     * A read-only handle on a pinned version; the kernel keeps its page cache when it holds this very version.
+     * {@code epoch}: {@link #draftEpoch} before the version was looked up.
+     */
+    private long registerView(VersionView view, Attr a, long epoch) {
+        boolean keep = false;
+        if (view != null && draftEpoch.get() == epoch) {
+            long id = view.info().id();
+            Long before = cachedVersion.put(a.ino(), id);
+            keep = before != null && before == id;
+        } else {
+            cachedVersion.remove(a.ino());
+        }
+        return register(new ViewHandle(view, a, keep));
+    }
+
+    @Override
+    public boolean keepCache(long fh) {
+        return handles.get(fh) instanceof ViewHandle v && v.keepCache();
     }
 
     /** Drops one reference; the last one seals pending changes and forgets the draft. */
@@ -140,6 +177,8 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
         synchronized (drafts) {
             if (--d.refs > 0) return;
         }
+        draftEpoch.incrementAndGet();
+        cachedVersion.remove(d.ino);
         FsException failure = null;
         try {
             seal(d);
@@ -157,6 +196,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
 
     /** Detaches the draft of a removed inode from the table, so a new file given the same number starts afresh. */
     private void orphan(long ino) {
+        cachedVersion.remove(ino);
         synchronized (drafts) {
             Draft d = drafts.remove(ino);
             if (d == null) return;
@@ -341,10 +381,11 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
         if (!a.isFile()) throw new FsException(Errno.EINVAL, path + " is not a regular file");
         boolean write = (flags & O_ACCMODE) != O_RDONLY;
         if (write && store.readOnly()) throw new FsException(Errno.EROFS, "the store is open read-only");
+        long epoch = draftEpoch.get();
         Draft d = write ? attach(a.ino()) : openDraft(a.ino());
         if (d == null) {
             try {
-                return register(new ViewHandle(store.openCurrent(path), a));
+                return registerView(store.openCurrent(path), a, epoch);
             } catch (IOException e) {
                 throw io("open " + path, e);
             }
@@ -587,12 +628,13 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes {
 
     private long openHistory(String path, int flags) throws FsException {
         if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) != 0) throw readOnly(path);
+        long epoch = draftEpoch.get();
         Attr a = controlAttr(path);
         if (a.isDir()) throw new FsException(Errno.EISDIR, path);
         VersionInfo v = historyEntries().get(path.substring(HISTORY.length()));
         if (v == null) throw new FsException(Errno.ENOENT, path);
         try {
-            return register(new ViewHandle(store.openVersion(v.id()), a));
+            return registerView(store.openVersion(v.id()), a, epoch);
         } catch (IOException e) {
             throw io("open " + path, e);
         }

@@ -365,4 +365,53 @@ class StoreFileSystemTest {
         }
         assertEquals(16, fs.readdir("/").size());
     }
+
+    /** Opens read-only and tells whether the kernel may keep its pages for the file, then closes. */
+    private boolean keepsCache(String path) throws FsException {
+        long fh = fs.open(path, O_RDONLY);
+        try {
+            return fs.keepCache(fh);
+        } finally {
+            fs.release(fh);
+        }
+    }
+
+    @Test
+    void kernelPageCacheIsKeptOnlyForTheVersionItWasFilledFrom() throws Exception {
+        save(fs, "/ckpt.pt", random(300_000, 1));
+        assertFalse(keepsCache("/ckpt.pt"), "first open: the kernel may hold pages from the writes");
+        assertTrue(keepsCache("/ckpt.pt"), "same sealed version again");
+        assertTrue(keepsCache("/ckpt.pt"));
+
+        save(fs, "/ckpt.pt", random(300_000, 2));
+        assertFalse(keepsCache("/ckpt.pt"), "overwritten: a new version");
+        assertTrue(keepsCache("/ckpt.pt"));
+
+        long writer = fs.open("/ckpt.pt", O_WRONLY);
+        long reader = fs.open("/ckpt.pt", O_RDONLY);
+        assertFalse(fs.keepCache(reader), "a reader while a writer is open reads the draft");
+        fs.release(reader);
+        fs.release(writer);
+        assertFalse(keepsCache("/ckpt.pt"), "a writer was open since (it may have changed pages without sealing)");
+        assertTrue(keepsCache("/ckpt.pt"));
+
+        fs.truncate("/ckpt.pt", 10);
+        assertFalse(keepsCache("/ckpt.pt"), "truncated");
+
+        save(fs, "/other.pt", random(1000, 3));
+        assertFalse(keepsCache("/other.pt"));
+        fs.rename("/other.pt", "/ckpt.pt", 0);
+        assertTrue(keepsCache("/ckpt.pt"), "renamed: same inode, same version, same pages");
+        fs.unlink("/ckpt.pt");
+        save(fs, "/ckpt.pt", random(1000, 4));
+        assertFalse(keepsCache("/ckpt.pt"), "a new file, maybe with a reused inode number");
+
+        String history = "/.excp/history/" + fs.readdir("/.excp/history").get(0);
+        assertFalse(keepsCache(history));
+        assertTrue(keepsCache(history), "history versions never change");
+        long write = fs.create("/empty", 0644, O_WRONLY | O_CREAT);
+        fs.release(write);
+        assertFalse(keepsCache("/empty"), "no version to vouch for");
+        assertFalse(keepsCache("/empty"));
+    }
 }

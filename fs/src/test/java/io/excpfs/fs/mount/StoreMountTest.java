@@ -288,4 +288,44 @@ class StoreMountTest {
                 """;
         assertEquals("2", py(tmp, script, mnt.toString()), "two overwritten ckpt.pt versions are in history");
     }
+
+    /** Bytes of {@code file} the kernel holds in its page cache (fincore opens the file read-only itself). */
+    private static long residentBytes(Path file) throws IOException {
+        String out = ok(file.getParent(), "fincore", "--bytes", "--noheadings", "--output", "RES", file.toString());
+        return Long.parseLong(out.strip());
+    }
+
+    @Test
+    void pageCacheIsKeptAcrossOpensOfOneVersionAndNeverServesAnOlderOne() throws IOException {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/fincore")), "fincore (util-linux) missing");
+        Path f = mnt.resolve("ckpt.pt");
+        Random r = new Random(7);
+        byte[] a = new byte[1 << 20], b = new byte[1 << 20];
+        r.nextBytes(a);
+        r.nextBytes(b);
+
+        Files.write(f, a);
+        assertArrayEquals(a, Files.readAllBytes(f));
+        assertEquals(a.length, residentBytes(f), "a second open of the same version keeps the pages read before");
+        assertArrayEquals(a, Files.readAllBytes(f));
+
+        Files.write(f, b);
+        assertArrayEquals(b, Files.readAllBytes(f), "overwritten with the same size: the new bytes, not cached ones");
+        assertArrayEquals(b, Files.readAllBytes(f));
+        try (RandomAccessFile w = new RandomAccessFile(f.toFile(), "rw")) {
+            w.write(a, 0, 4096);
+        }
+        byte[] patched = b.clone();
+        System.arraycopy(a, 0, patched, 0, 4096);
+        assertArrayEquals(patched, Files.readAllBytes(f), "patched in place");
+
+        String old = ok(mnt, "ls", ".excp/history").lines().filter(n -> n.startsWith("ckpt.pt@"))
+                .min(java.util.Comparator.comparingLong(n -> Long.parseLong(n.substring(n.indexOf('@') + 1))))
+                .orElseThrow();
+        Path history = mnt.resolve(".excp/history").resolve(old);
+        assertArrayEquals(a, Files.readAllBytes(history));
+        assertArrayEquals(a, Files.readAllBytes(history));
+        assertEquals(a.length, residentBytes(history));
+        assertArrayEquals(patched, Files.readAllBytes(f));
+    }
 }

@@ -14,7 +14,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static io.excpfs.fs.fuse.MountFixture.ok;
@@ -22,13 +25,17 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A real (tiny) HF-Trainer-layout training run writes its checkpoints into the mount, rotating them with rmtree;
- * the same run writes into a plain directory. The newest checkpoint is byte-identical and resumes to the same
- * losses; an older checkpoint, demoted to COLD, still loads with the trainer's own code and resumes.
+ * Real (tiny) training runs write their checkpoints into the mount in the three layouts trainers use, and the same
+ * runs write into a plain directory: HF Trainer {@code checkpoint-N/} directories rotated by rmtree, nanoGPT's
+ * {@code ckpt.pt} overwritten in place, Lightning {@code .ckpt} files. The newest (HOT) checkpoint is
+ * byte-identical to the plain one and resumes to the same losses; an older checkpoint, demoted to COLD, loads
+ * with the layout's own loading code and resumes within 1% mean relative loss of resuming from the plain copy.
  */
 @Tag("slow")
 class TrainerMountTest {
     private static final Path BENCH = Path.of(System.getProperty("user.dir")).getParent().resolve("bench/python");
+    private static final int RESUME_STEPS = 10;
+    private static final double MAX_GAP = 0.01;
 
     @TempDir Path tmp;
     StoreFileSystem fs;
@@ -54,12 +61,10 @@ class TrainerMountTest {
         }
     }
 
-    private String python(String script, String... args) throws IOException {
-        String[] cmd = new String[2 + args.length];
-        cmd[0] = "/usr/bin/python3";
-        cmd[1] = script;
-        System.arraycopy(args, 0, cmd, 2, args.length);
-        return ok(BENCH, cmd).strip();
+    private static String python(String script, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", script));
+        cmd.addAll(List.of(args));
+        return ok(BENCH, cmd.toArray(String[]::new)).strip();
     }
 
     private static List<String> names(Path dir) throws IOException {
@@ -68,46 +73,135 @@ class TrainerMountTest {
         }
     }
 
-    private static String lastLine(String out) {
-        String[] lines = out.split("\n");
-        return lines[lines.length - 1];
+    /**
+     * Trains into {@code base/run} through the same path {@code tmp/out/run} ({@code tmp/out} a symlink to
+     * {@code base}): checkpoints record their output directory, so the mount run and the plain run write equal bytes.
+     */
+    private void train(String layout, Path base, String... extra) throws IOException {
+        Path link = tmp.resolve("out");
+        Files.createDirectories(base);
+        Files.deleteIfExists(link);
+        Files.createSymbolicLink(link, base);
+        List<String> args = new ArrayList<>(List.of("--layout", layout, "--steps", "30", "--every", "10",
+                "--out", link.resolve("run").toString()));
+        args.addAll(List.of(extra));
+        python("train.py", args.toArray(String[]::new));
+    }
+
+    /** Resumes {@code ckpt} with the layout's loader for {@link #RESUME_STEPS} steps; returns the losses file. */
+    private Path resume(String layout, Path ckpt, String name) throws IOException {
+        Path out = tmp.resolve(name + ".json");
+        python("resume.py", "--layout", layout, "--steps", Integer.toString(RESUME_STEPS), "--ckpt", ckpt.toString(),
+                "--out", out.toString());
+        return out;
+    }
+
+    private static String losses(Path resumed) throws IOException {
+        String json = Files.readString(resumed);
+        Matcher m = Pattern.compile("\"start_step\": (\\d+), \"losses\": (\\[[^]]*])").matcher(json);
+        assertTrue(m.find(), json);
+        return m.group(1) + " " + m.group(2);
+    }
+
+    /** Mean relative loss gap of a resume against the reference resume (bench/python/gap.py). */
+    private static double gap(Path candidate, Path reference) throws IOException {
+        String out = python("gap.py", candidate.toString(), reference.toString());
+        Matcher m = Pattern.compile("\"gap\": ([0-9.eE+-]+), \"steps\": (\\d+)").matcher(out);
+        assertTrue(m.find(), out);
+        assertEquals(RESUME_STEPS, Integer.parseInt(m.group(2)), out);
+        return Double.parseDouble(m.group(1));
+    }
+
+    private String xattr(String path, String name) throws Exception {
+        return new String(fs.getxattr(path, name), StandardCharsets.UTF_8);
+    }
+
+    /** COLD {@code mounted} resumes like {@code plain}: same start step and a mean relative loss gap ≤ 1%. */
+    private void assertColdResumes(String layout, String storePath, Path mounted, Path plain, String label)
+            throws Exception {
+        assertEquals("cold", xattr(storePath, "user.excp.state"), storePath + " was demoted");
+        String kind = xattr(storePath, "user.excp.kind");
+        Path cold = resume(layout, mounted, label + "-cold");
+        Path ref = resume(layout, plain, label + "-plain");
+        String coldLosses = losses(cold), refLosses = losses(ref);
+        assertEquals(refLosses.split(" ")[0], coldLosses.split(" ")[0], "start step");
+        double g = gap(cold, ref);
+        System.out.printf("%s: COLD %s (%s) resumes with mean relative loss gap %.3e over %d steps%n  cold  %s%n"
+                + "  plain %s%n", layout, storePath, kind, g, RESUME_STEPS, coldLosses, refLosses);
+        assertTrue(g <= MAX_GAP, layout + " COLD resume gap " + g + " > " + MAX_GAP);
+    }
+
+    private void assertHotResumesExactly(String layout, Path mounted, Path plain, String label) throws IOException {
+        assertEquals(losses(resume(layout, plain, label + "-hot-plain")), losses(resume(layout, mounted, label + "-hot")),
+                "HOT newest checkpoint resumes exactly");
     }
 
     @Test
     void hfRunThroughTheMountResumesLikeThePlainRun() throws Exception {
-        String[] train = {"--layout", "hf", "--steps", "12", "--every", "4", "--save-total-limit", "2"};
-        python("train.py", concat(train, "--out", mnt.resolve("run").toString()));
-        python("train.py", concat(train, "--out", tmp.resolve("plain").toString()));
-        assertEquals(List.of("checkpoint-12", "checkpoint-8"), names(mnt.resolve("run")));
-        assertEquals(names(tmp.resolve("plain/checkpoint-12")), names(mnt.resolve("run/checkpoint-12")));
-        for (String f : List.of("model.safetensors", "optimizer.pt", "scheduler.pt", "trainer_state.json", "config.json")) {
-            assertArrayEquals(Files.readAllBytes(tmp.resolve("plain/checkpoint-12").resolve(f)),
-                    Files.readAllBytes(mnt.resolve("run/checkpoint-12").resolve(f)), f + " of the newest checkpoint");
+        train("hf", mnt, "--save-total-limit", "2");
+        train("hf", tmp.resolve("plain"), "--save-total-limit", "2");
+        assertEquals(List.of("checkpoint-20", "checkpoint-30"), names(mnt.resolve("run")));
+        Path newest = tmp.resolve("plain/run/checkpoint-30");
+        assertEquals(names(newest), names(mnt.resolve("run/checkpoint-30")));
+        for (String f : names(newest)) {
+            if (f.equals("rng_state.pth")) continue; // holds Python's random state, seeded from urandom per process
+            assertArrayEquals(Files.readAllBytes(newest.resolve(f)),
+                    Files.readAllBytes(mnt.resolve("run/checkpoint-30").resolve(f)), f + " of the newest checkpoint");
         }
-        assertEquals(List.of("checkpoint-4"), names(mnt.resolve(".excp/history/run")), "rotated out by rmtree");
+        assertEquals(List.of("checkpoint-10"), names(mnt.resolve(".excp/history/run")), "rotated out by rmtree");
 
         fs.flushAll();
-        String state = new String(fs.getxattr("/run/checkpoint-8/optimizer.pt", "user.excp.state"), StandardCharsets.UTF_8);
-        String kind = new String(fs.getxattr("/run/checkpoint-8/optimizer.pt", "user.excp.kind"), StandardCharsets.UTF_8);
-
-        String newestMount = lastLine(python("resume.py", "--layout", "hf", "--steps", "3", "--ckpt",
-                mnt.resolve("run/checkpoint-12").toString()));
-        String newestPlain = lastLine(python("resume.py", "--layout", "hf", "--steps", "3", "--ckpt",
-                tmp.resolve("plain/checkpoint-12").toString()));
-        assertEquals(newestPlain.replace(tmp.resolve("plain").toString(), ""),
-                newestMount.replace(mnt.resolve("run").toString(), ""), "HOT newest checkpoint resumes exactly");
-
-        String older = lastLine(python("resume.py", "--layout", "hf", "--steps", "3", "--ckpt",
-                mnt.resolve("run/checkpoint-8").toString()));
-        assertTrue(older.contains("\"start_step\": 8"), older);
-        assertEquals("cold", state, "the older checkpoint was demoted (kind " + kind + ")");
-        System.out.println("older checkpoint-8 through the mount (" + state + ", " + kind + "): " + older);
+        assertHotResumesExactly("hf", mnt.resolve("run/checkpoint-30"), newest, "hf");
+        assertEquals("cold", xattr("/run/checkpoint-20/model.safetensors", "user.excp.state"));
+        assertColdResumes("hf", "/run/checkpoint-20/optimizer.pt", mnt.resolve("run/checkpoint-20"),
+                tmp.resolve("plain/run/checkpoint-20"), "hf");
     }
 
-    private static String[] concat(String[] a, String... b) {
-        String[] out = new String[a.length + b.length];
-        System.arraycopy(a, 0, out, 0, a.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
+    @Test
+    void nanoGptCkptOverwrittenInPlaceKeepsEveryVersionInHistory() throws Exception {
+        train("nanogpt", mnt, "--keep-steps");
+        train("nanogpt", tmp.resolve("plain"), "--keep-steps");
+        Path plain = tmp.resolve("plain/run");
+        assertEquals(List.of("ckpt.pt", "step-10", "step-20", "step-30"), names(mnt.resolve("run")));
+        assertArrayEquals(Files.readAllBytes(plain.resolve("ckpt.pt")), Files.readAllBytes(mnt.resolve("run/ckpt.pt")),
+                "HOT newest ckpt.pt is byte-identical");
+
+        List<String> history = names(mnt.resolve(".excp/history/run"));
+        assertEquals(2, history.size(), "both overwritten ckpt.pt versions are listed: " + history);
+        for (String h : history) assertTrue(h.matches("ckpt\\.pt@\\d+"), h);
+        List<String> byVersion = history.stream()
+                .sorted((a, b) -> Long.compare(version(a), version(b))).toList();
+
+        fs.flushAll();
+        for (int i = 0; i < byVersion.size(); i++) {
+            Path version = mnt.resolve(".excp/history/run").resolve(byVersion.get(i));
+            assertEquals(Files.size(plain.resolve("step-" + 10 * (i + 1) + "/ckpt.pt")), Files.size(version),
+                    version + " keeps its original size");
+        }
+        String step20 = "/.excp/history/run/" + byVersion.get(1);
+        assertColdResumes("nanogpt", step20, mnt.resolve(step20.substring(1)), plain.resolve("step-20/ckpt.pt"),
+                "nanogpt");
+    }
+
+    private static long version(String historyName) {
+        return Long.parseLong(historyName.substring(historyName.lastIndexOf('@') + 1));
+    }
+
+    @Test
+    void lightningCheckpointsResumeFromColdAndHot() throws Exception {
+        train("lightning", mnt);
+        train("lightning", tmp.resolve("plain"));
+        Path dir = mnt.resolve("run/checkpoints"), plain = tmp.resolve("plain/run/checkpoints");
+        List<String> ckpts = List.of("epoch=0-step=10.ckpt", "epoch=0-step=20.ckpt", "epoch=0-step=30.ckpt");
+        assertEquals(ckpts, names(dir));
+        assertEquals(ckpts, names(plain));
+        String newest = "epoch=0-step=30.ckpt";
+        assertArrayEquals(Files.readAllBytes(plain.resolve(newest)), Files.readAllBytes(dir.resolve(newest)),
+                "HOT newest .ckpt is byte-identical");
+
+        fs.flushAll();
+        assertEquals("hot", xattr("/run/checkpoints/" + newest, "user.excp.state"));
+        assertColdResumes("lightning", "/run/checkpoints/epoch=0-step=20.ckpt", dir.resolve("epoch=0-step=20.ckpt"),
+                plain.resolve("epoch=0-step=20.ckpt"), "lightning");
     }
 }
