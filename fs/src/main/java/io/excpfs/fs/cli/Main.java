@@ -94,7 +94,7 @@ public final class Main implements Runnable {
         } catch (StoreFormatException e) {
             throw new Failure(ExitCode.STORE, e.getMessage());
         } catch (IOException e) {
-            throw new Failure(ExitCode.STORE, "cannot open store " + dir + ": " + e.getMessage());
+            throw new Failure(ExitCode.STORE, "cannot open store " + dir + ": " + describe(e));
         }
     }
 
@@ -104,8 +104,17 @@ public final class Main implements Runnable {
         } catch (StoreFormatException e) {
             throw new Failure(ExitCode.STORE, e.getMessage());
         } catch (IOException e) {
-            throw new Failure(ExitCode.STORE, "cannot open store " + dir + ": " + e.getMessage());
+            throw new Failure(ExitCode.STORE, "cannot open store " + dir + ": " + describe(e));
         }
+    }
+
+    /** An I/O error in words: java.nio's file exceptions carry only the path as their message. */
+    static String describe(Throwable e) {
+        if (e instanceof java.nio.file.AccessDeniedException a) return "permission denied: " + a.getFile();
+        if (e instanceof java.nio.file.NoSuchFileException n) return "no such file or directory: " + n.getFile();
+        if (e instanceof java.nio.file.NotDirectoryException n) return "not a directory: " + n.getFile();
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason() + ": " + f.getFile();
+        return String.valueOf(e.getMessage());
     }
 
     static String human(long bytes) {

@@ -51,7 +51,7 @@ public final class MountCommand implements Callable<Integer> {
     Path mountPoint;
 
     @Option(names = "-o", paramLabel = "OPTIONS", description = "Comma-separated options: mode=excp|lossless, hot=N, "
-            + "alpha=, beta=, bits=, opt_bits=, keep_last=N, keep_every=STEPS, seed_every=N, cache=SIZE, "
+            + "alpha=, beta=, bits=, opt_bits=, keep=published|budget, budget=, keep_last=N, keep_every=STEPS, seed_every=N, cache=SIZE, "
             + "encode_threads=N, and the FUSE options allow_other, default_permissions, ro.")
     List<String> options = new ArrayList<>();
 
@@ -99,7 +99,7 @@ public final class MountCommand implements Callable<Integer> {
         try {
             return foreground ? runForeground(parsed, err) : daemonize(parsed, err);
         } catch (StoreUnavailable e) {
-            err.println("excpfs mount: cannot open store " + store + ": " + e.getCause().getMessage());
+            err.println("excpfs mount: cannot open store " + store + ": " + Main.describe(e.getCause()));
             return ExitCode.STORE;
         } catch (IOException | RuntimeException e) {
             err.println("excpfs mount: " + e.getMessage());
