@@ -1,12 +1,10 @@
 package io.excpfs.fs.reliability;
 
 import io.excpfs.fs.fuse.MountFixture;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -28,17 +26,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * read of the affected file through the mount fails with EIO instead of returning wrong bytes.
  */
 @Tag("slow")
-class ChecksumTest {
-    @TempDir Path tmp;
-    Path store, mnt, log;
+class ChecksumTest extends DaemonTest {
     byte[] hot, ckpt1, ckpt2;
 
     @BeforeEach
     void fill() throws Exception {
-        MountFixture.assumeFuse();
-        store = tmp.resolve("store");
-        mnt = tmp.resolve("mnt");
-        log = Daemon.logFile("ChecksumTest");
         hot = new byte[300_000];
         new Random(1).nextBytes(hot);
         ckpt1 = Checkpoints.safetensors(3, 1, 256, 256);
@@ -56,10 +48,6 @@ class ChecksumTest {
         assertEquals(0, Daemon.verify(store, true).exitCode(), "the undamaged store verifies");
     }
 
-    @AfterEach
-    void nothingLeft() {
-        if (mnt != null) Daemon.assertNothingLeft(mnt);
-    }
 
     /** The kinds of stored file, with the file a user reads to reach each. */
     enum Target {

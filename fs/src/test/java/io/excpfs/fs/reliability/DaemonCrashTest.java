@@ -1,11 +1,8 @@
 package io.excpfs.fs.reliability;
 
 import io.excpfs.fs.fuse.MountFixture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -34,25 +31,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * the operation cut by the kill must show its old or its new state and nothing in between, and verify must pass.
  */
 @Tag("slow")
-class DaemonCrashTest {
+class DaemonCrashTest extends DaemonTest {
     static final int ITERATIONS = Integer.getInteger("excpfs.crash.iterations", 15);
     static final String OPTIONS = "hot=1,encode_threads=1";
 
-    @TempDir Path tmp;
-    Path store, mnt, log;
-
-    @BeforeEach
-    void dirs() throws IOException {
-        MountFixture.assumeFuse();
-        store = tmp.resolve("store");
-        mnt = tmp.resolve("mnt");
-        log = Daemon.logFile("DaemonCrashTest");
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        if (mnt != null) Daemon.assertNothingLeft(mnt);
-    }
 
     /** Acceptable contents of one path; {@code null} stands for "absent". */
     private final Map<String, List<byte[]>> ledger = new TreeMap<>();

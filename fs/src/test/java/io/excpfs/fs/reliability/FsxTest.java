@@ -1,10 +1,7 @@
 package io.excpfs.fs.reliability;
 
 import io.excpfs.fs.fuse.MountFixture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -34,25 +31,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * is sealed, so each read also proves such data is stored exactly.
  */
 @Tag("slow")
-class FsxTest {
+class FsxTest extends DaemonTest {
     static final int OPS = Integer.getInteger("excpfs.fsx.ops", 1500);
     static final List<String> NAMES = List.of("model.safetensors", "ckpt.pt", "d/model.safetensors", "d/optimizer.pt", "data.bin");
 
-    @TempDir Path tmp;
-    Path store, mnt, log;
-
-    @BeforeEach
-    void dirs() throws IOException {
-        MountFixture.assumeFuse();
-        store = tmp.resolve("store");
-        mnt = tmp.resolve("mnt");
-        log = Daemon.logFile("FsxTest");
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        if (mnt != null) Daemon.assertNothingLeft(mnt);
-    }
 
     /** One file's bytes, shared by every descriptor and name that refers to it. */
     static final class Inode {

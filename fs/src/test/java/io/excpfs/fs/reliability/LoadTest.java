@@ -1,11 +1,8 @@
 package io.excpfs.fs.reliability;
 
 import io.excpfs.fs.fuse.MountFixture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -29,22 +26,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Concurrent writers and readers on one mount, and a store on a full disk. */
 @Tag("slow")
-class LoadTest {
-    @TempDir Path tmp;
-    Path store, mnt, log;
-
-    @BeforeEach
-    void dirs() throws IOException {
-        MountFixture.assumeFuse();
-        store = tmp.resolve("store");
-        mnt = tmp.resolve("mnt");
-        log = Daemon.logFile("LoadTest");
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        if (mnt != null) Daemon.assertNothingLeft(mnt);
-    }
+class LoadTest extends DaemonTest {
 
     static byte[] random(long seed, int n) {
         byte[] b = new byte[n];

@@ -1,14 +1,9 @@
 package io.excpfs.fs.reliability;
 
-import io.excpfs.fs.fuse.MountFixture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -23,22 +18,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * whatever it reads must be one whole version, the pinned old one (docs/mount.md) or the new one, never a mix.
  */
 @Tag("slow")
-class PinnedReaderTest {
-    @TempDir Path tmp;
-    Path store, mnt, log;
-
-    @BeforeEach
-    void dirs() throws IOException {
-        MountFixture.assumeFuse();
-        store = tmp.resolve("store");
-        mnt = tmp.resolve("mnt");
-        log = Daemon.logFile("PinnedReaderTest");
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        if (mnt != null) Daemon.assertNothingLeft(mnt);
-    }
+class PinnedReaderTest extends DaemonTest {
 
     @Test
     @Disabled("finding (docs/reliability.md): the reader gets the new version's cached pages and its pinned old "

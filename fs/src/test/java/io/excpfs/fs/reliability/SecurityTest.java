@@ -1,11 +1,8 @@
 package io.excpfs.fs.reliability;
 
 import io.excpfs.fs.fuse.MountFixture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,27 +23,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The store directory is private, its names never come from user paths, symlinks are not followed, permissions hold. */
 @Tag("slow")
-class SecurityTest {
+class SecurityTest extends DaemonTest {
     static final String USER = "excpfsrel";
     static final Set<String> STORE_NAMES = Set.of("excpfs.db", "excpfs.db-wal", "excpfs.db-shm", "lock", "objects",
             "staging", "excpfs.log");
     static final Pattern OBJECT = Pattern.compile("[0-9a-f]{2}/[0-9a-f]{32}\\.(raw|sum|excp)");
 
-    @TempDir Path tmp;
-    Path store, mnt, log;
-
-    @BeforeEach
-    void dirs() throws IOException {
-        MountFixture.assumeFuse();
-        store = tmp.resolve("store");
-        mnt = tmp.resolve("mnt");
-        log = Daemon.logFile("SecurityTest");
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        if (mnt != null) Daemon.assertNothingLeft(mnt);
-    }
 
     @Test
     void storeIsPrivateAndItsNamesNeverComeFromUserPaths() throws Exception {
