@@ -59,11 +59,13 @@ final class Daemon implements AutoCloseable {
 
     boolean alive() { return process.isAlive(); }
 
-    /** SIGKILL, then detaches the dead mount (the kernel answers ENOTCONN until then). */
-    void kill9() throws IOException, InterruptedException {
+    /**
+     * kill -9 and leave the dead mount attached, so that operations still in flight fail with ENOTCONN instead of
+     * landing in the mount point's own directory; {@link #close()} detaches it once the writer has stopped.
+     */
+    void kill9() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(60, TimeUnit.SECONDS);
-        detach();
     }
 
     /** Clean unmount; fails if the daemon does not exit 0 (143 after SIGTERM counts as clean). */
@@ -73,12 +75,6 @@ final class Daemon implements AutoCloseable {
         int rc = process.exitValue();
         assertTrue(rc == 0 || rc == 143, "daemon exit " + rc + ":\n" + tail(log));
         assertFalse(FuseMount.isFuseMount(mnt.toAbsolutePath().normalize()), "mount left behind at " + mnt);
-    }
-
-    private void detach() throws IOException {
-        if (FuseMount.isFuseMount(mnt.toAbsolutePath().normalize())) {
-            MountFixture.run(mnt.getParent(), "fusermount", "-u", "-z", mnt.toString());
-        }
     }
 
     /** Whatever happened (a failed assertion while mounted): the daemon is gone and nothing is mounted. */
