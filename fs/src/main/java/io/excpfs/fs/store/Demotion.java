@@ -372,6 +372,9 @@ final class Demotion {
     }
 
     private void finish(List<Member> job) {
+        // unpin bases before the job counts as done: a flush that sees no job in flight must also see the bases free,
+        // or its last retention round keeps a base that nothing depends on any more
+        for (Member m : job) if (m.baseId() != 0) store.unpin(m.baseId());
         synchronized (monitor) {
             for (Member m : job) {
                 encoding.remove(m.version().id());
@@ -380,7 +383,6 @@ final class Demotion {
             inFlight--;
             monitor.notifyAll();
         }
-        for (Member m : job) if (m.baseId() != 0) store.unpin(m.baseId());
         wake();
     }
 
