@@ -43,6 +43,12 @@ final class Demotion {
     private final Set<Long> encoding = new HashSet<>();
     private final Set<Long> failed = new HashSet<>();
     private final Set<String> lineagesInFlight = new HashSet<>();
+    private final Set<Long> compacting = new HashSet<>();
+    private final Set<Long> compactFailed = new HashSet<>();
+    private final Map<Long, Long> measuredSeeds = new HashMap<>();
+    private final Compaction compaction;
+    private final java.util.concurrent.ScheduledExecutorService timer;
+    private long wakeScheduledAt;
     private int inFlight;
     private int pumpsQueued;
     private volatile boolean stopped;
@@ -53,7 +59,11 @@ final class Demotion {
         AtomicInteger n = new AtomicInteger();
         this.planner = Executors.newSingleThreadExecutor(r -> daemon(r, "excpfs-planner"));
         this.encoders = Executors.newFixedThreadPool(options.encodeThreads(), r -> daemon(r, "excpfs-encoder-" + n.incrementAndGet()));
+        this.compaction = new Compaction(store, options);
+        this.timer = options.idleNanos() > 0 ? Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "excpfs-idle")) : null;
     }
+
+    Compaction compaction() { return compaction; }
 
     private static Thread daemon(Runnable r, String name) {
         Thread t = new Thread(r, name);
@@ -121,6 +131,7 @@ final class Demotion {
         synchronized (monitor) {
             stopped = true;
         }
+        if (timer != null) timer.shutdownNow();
         planner.shutdown();
         encoders.shutdown();
         try {
@@ -149,20 +160,25 @@ final class Demotion {
 
     private int pump() throws Exception {
         List<List<Member>> jobs = new ArrayList<>();
+        List<LineageReseed> reseeds = new ArrayList<>();
         Metadata db = store.metadata();
         {
             Set<Long> busy;
             synchronized (monitor) {
                 busy = new HashSet<>(encoding);
+                busy.addAll(compacting);
             }
             Set<Long> pinned = new HashSet<>(store.pinned());
             pinned.addAll(busy);
             List<VersionInfo> all = db.read(db::allVersions);
             List<Retention.Facts> facts = new ArrayList<>(all.size());
             for (VersionInfo v : all) {
-                facts.add(new Retention.Facts(v.id(), v.lineage(), v.step(), v.status(), v.state(), v.base(), v.depth(), pinned.contains(v.id())));
+                facts.add(new Retention.Facts(v.id(), v.lineage(), v.step(), v.status(), v.state(), v.base(), v.depth(),
+                        pinned.contains(v.id()), Math.max(v.sealedNanos(), store.lastOpened(v.id()))));
             }
-            List<Retention.Decision> plan = Retention.plan(facts, options);
+            long now = Store.now();
+            List<Retention.Decision> plan = Retention.plan(facts, options, now);
+            scheduleIdleCheck(Retention.nextIdleCheck(facts, options, now), now);
             Map<Long, VersionInfo> byId = new HashMap<>();
             for (VersionInfo v : all) byId.put(v.id(), v);
             List<Retention.Decision> drop = plan.stream()
@@ -250,6 +266,7 @@ final class Demotion {
                 }
                 jobs.add(e.getValue());
             }
+            reseeds.addAll(planCompaction(plan, byId, pinned));
         }
         for (List<Member> job : jobs) {
             try {
@@ -258,7 +275,95 @@ final class Demotion {
                 finish(job);
             }
         }
-        return jobs.size();
+        for (LineageReseed r : reseeds) {
+            String lineage = r.lineage();
+            try {
+                encoders.execute(() -> compact(r.reseed(), lineage));
+            } catch (java.util.concurrent.RejectedExecutionException ex) {
+                finishCompaction(r.reseed(), lineage);
+            }
+        }
+        return jobs.size() + reseeds.size();
+    }
+
+    private record LineageReseed(Compaction.Reseed reseed, String lineage) {}
+
+    /**
+     * The re-seedings to start now (after retention, on the snapshot {@code byId}): those of {@link Compaction#plan}
+     * whose lineage has no encode or other re-seeding running, that did not fail in this session. Each one holds its
+     * lineage like an encode does, and its versions count as busy for retention until it finishes.
+     */
+    private List<LineageReseed> planCompaction(List<Retention.Decision> plan, Map<Long, VersionInfo> byId, Set<Long> pinned) {
+        Map<Long, Retention.Action> action = new HashMap<>();
+        for (Retention.Decision d : plan) action.put(d.id(), d.action());
+        List<Compaction.Facts> facts = new ArrayList<>(byId.size());
+        for (VersionInfo v : byId.values()) {
+            Retention.Action a = action.get(v.id());
+            boolean kept = a != Retention.Action.HIDE && a != Retention.Action.REMOVE;
+            facts.add(new Compaction.Facts(v.id(), v.lineage(), v.state(), v.kind(), v.base(), v.storedBytes(), kept, pinned.contains(v.id())));
+        }
+        Map<Long, Long> measured;
+        synchronized (monitor) {
+            measured = Map.copyOf(measuredSeeds);
+        }
+        List<LineageReseed> out = new ArrayList<>();
+        for (Compaction.Reseed r : Compaction.plan(facts, measured)) {
+            String lineage = byId.get(r.target()).lineage();
+            synchronized (monitor) {
+                if (stopped || compactFailed.contains(r.target()) || lineagesInFlight.contains(lineage)) continue;
+                lineagesInFlight.add(lineage);
+                compacting.add(r.target());
+                compacting.addAll(r.freed());
+                inFlight++;
+            }
+            LOG.log(System.Logger.Level.DEBUG, "re-seeding version " + r.target() + ": " + r.reason());
+            out.add(new LineageReseed(r, lineage));
+        }
+        return out;
+    }
+
+    private void compact(Compaction.Reseed r, String lineage) {
+        try {
+            Compaction.Outcome o = compaction.reseed(r);
+            if (!o.done() && o.seedBytes() > 0) {
+                synchronized (monitor) {
+                    measuredSeeds.put(r.target(), o.seedBytes());
+                }
+                LOG.log(System.Logger.Level.DEBUG, "re-seeding version " + r.target() + " not done: " + o.note());
+            }
+        } catch (Exception | Error e) {
+            synchronized (monitor) {
+                compactFailed.add(r.target());
+            }
+            LOG.log(System.Logger.Level.WARNING, "re-seeding version " + r.target() + " failed, its chain stays as it was: " + e);
+        } finally {
+            finishCompaction(r, lineage);
+        }
+    }
+
+    private void finishCompaction(Compaction.Reseed r, String lineage) {
+        synchronized (monitor) {
+            lineagesInFlight.remove(lineage);
+            compacting.remove(r.target());
+            r.freed().forEach(compacting::remove);
+            inFlight--;
+            monitor.notifyAll();
+        }
+        wake();
+    }
+
+    /** Wakes the planner at {@code atNanos} (ns since the epoch; 0: no need), unless a wake is due before then. */
+    private void scheduleIdleCheck(long atNanos, long nowNanos) {
+        if (timer == null || atNanos <= 0) return;
+        synchronized (monitor) {
+            if (stopped || (wakeScheduledAt > nowNanos && wakeScheduledAt <= atNanos)) return;
+            wakeScheduledAt = atNanos;
+        }
+        try {
+            timer.schedule(this::wake, atNanos - nowNanos + 1_000_000L, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException ignored) {
+            // stopping
+        }
     }
 
     /**
@@ -321,8 +426,14 @@ final class Demotion {
                     Member m = job.get(i);
                     EncodedFile e = encoded.get(i);
                     boolean residual = e.kind() == Kind.RESIDUAL;
+                    int depth = 0;
+                    if (residual) {
+                        VersionInfo base = db.version(m.baseId());
+                        if (base == null) throw new IllegalStateException("base version " + m.baseId() + " vanished during the encode");
+                        depth = base.depth() + 1;
+                    }
                     db.demote(m.version().id(), e.kind().label(), ids.get(i), crcs.get(i), e.object().length,
-                            residual ? m.baseId() : 0, residual ? m.baseDepth() + 1 : 0);
+                            residual ? m.baseId() : 0, depth);
                     if (e.stats() != null) db.recordStats(m.version().id(), params(members.get(i).layout()), e.stats());
                 }
             });

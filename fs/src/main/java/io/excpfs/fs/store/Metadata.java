@@ -28,8 +28,11 @@ import java.util.Set;
  */
 final class Metadata implements AutoCloseable {
     static final String DB_FILE = "excpfs.db";
-    /** The metadata format this code writes; it reads [1, FORMAT_VERSION]. */
-    static final int FORMAT_VERSION = 1;
+    /**
+     * The metadata format this code writes; it reads [1, FORMAT_VERSION]. Version 2 hands out inode numbers from the
+     * {@code next_ino} counter in {@code meta} (never reused); a version 1 store is migrated when opened writable.
+     */
+    static final int FORMAT_VERSION = 2;
     static final long ROOT = 1;
 
     private static final String[] SCHEMA = {
@@ -106,6 +109,7 @@ final class Metadata implements AutoCloseable {
                 s.execute(ENCODE_STATS);
                 s.execute("INSERT INTO meta VALUES('format_version', '" + FORMAT_VERSION + "')");
                 s.execute("INSERT INTO meta VALUES('created', '" + java.time.Instant.now() + "')");
+                s.execute("INSERT INTO meta VALUES('next_ino', '2')");
                 long t = Store.now();
                 s.execute("INSERT INTO inodes VALUES(1, " + (Attr.S_IFDIR | 0755) + ", 0, 0, " + t + ", " + t + ", " + t + ", NULL, NULL)");
                 conn.commit();
@@ -138,6 +142,28 @@ final class Metadata implements AutoCloseable {
             }
         }
         conn.setAutoCommit(false);
+        if (!readOnly && version < 2) migrateToMonotonicInodes();
+    }
+
+    /**
+     * Format 1 → 2: inode numbers came from SQLite's rowid, which hands the number of a deleted newest inode to the
+     * next file while the kernel may still hold it. From 2 on they come from {@code next_ino}, which starts above
+     * every number ever used that the store still remembers (live inodes and the inodes of stored versions).
+     */
+    private void migrateToMonotonicInodes() throws SQLException {
+        try (Statement s = conn.createStatement()) {
+            long next = 1;
+            try (ResultSet rs = s.executeQuery("SELECT max(m) FROM (SELECT max(ino) AS m FROM inodes UNION ALL SELECT max(ino) FROM versions)")) {
+                if (rs.next()) next = Math.max(next, rs.getLong(1)) + 1;
+            }
+            s.execute("INSERT OR REPLACE INTO meta VALUES('next_ino', '" + next + "')");
+            s.execute("UPDATE meta SET value='2' WHERE key='format_version'");
+            conn.commit();
+            Store.LOG.log(System.Logger.Level.INFO, "metadata " + file + " migrated to format version 2 (inode numbers from " + next + " on are never reused)");
+        } catch (SQLException e) {
+            rollbackQuietly();
+            throw e;
+        }
     }
 
     int formatVersion() { return FORMAT_VERSION; }
@@ -216,6 +242,12 @@ final class Metadata implements AutoCloseable {
 
     private int exec(String sql, Object... args) throws SQLException {
         return st(sql, args).executeUpdate();
+    }
+
+    private String metaValue(String key, String dflt) throws SQLException {
+        try (ResultSet rs = st("SELECT value FROM meta WHERE key=?", key).executeQuery()) {
+            return rs.next() ? rs.getString(1) : dflt;
+        }
     }
 
     private long queryLong(String sql, long dflt, Object... args) throws SQLException {
@@ -333,8 +365,10 @@ final class Metadata implements AutoCloseable {
         String name = comps.get(comps.size() - 1);
         if (queryLong("SELECT ino FROM dentries WHERE parent=? AND name=?", 0, parent, name) != 0) throw new FsException(Errno.EEXIST, path);
         long t = Store.now();
-        exec("INSERT INTO inodes(mode, uid, gid, atime, mtime, ctime, target, version) VALUES(?,?,?,?,?,?,?,NULL)", mode, uid, gid, t, t, t, target);
-        long ino = queryLong("SELECT last_insert_rowid()", 0);
+        long ino = Long.parseLong(metaValue("next_ino", "0"));
+        if (ino <= ROOT) throw new SQLException("metadata has no valid next_ino counter");
+        exec("UPDATE meta SET value=? WHERE key='next_ino'", Long.toString(ino + 1));
+        exec("INSERT INTO inodes(ino, mode, uid, gid, atime, mtime, ctime, target, version) VALUES(?,?,?,?,?,?,?,?,NULL)", ino, mode, uid, gid, t, t, t, target);
         exec("INSERT INTO dentries VALUES(?,?,?)", parent, name, ino);
         touch(parent, t);
         return ino;
@@ -626,6 +660,71 @@ final class Metadata implements AutoCloseable {
         for (String f : objectFiles(v.state(), obj)) addGarbage(f);
         return true;
     }
+
+    /** Versions whose base is {@code id}, in id order. */
+    List<Long> dependents(long id) throws SQLException {
+        List<Long> out = new ArrayList<>();
+        try (ResultSet rs = st("SELECT id FROM versions WHERE base=? ORDER BY id", id).executeQuery()) {
+            while (rs.next()) out.add(rs.getLong(1));
+        }
+        return out;
+    }
+
+    /**
+     * Switches COLD residual {@code id} to the seed {@code object} and removes the hidden versions {@code freed}
+     * (its base, the base's base, ...), after checking that nothing changed since the re-seeding was planned: the
+     * version still has {@code expectedObject} on {@code expectedBase}, every freed version is HIDDEN with the
+     * previous one as its only dependent, and neither the version, its dependents, nor a freed version is in
+     * {@code pinned}. Objects it unreferences become garbage; depths below the version are recomputed.
+     *
+     * @return false, changing nothing, when a check fails
+     */
+    boolean reseed(long id, String expectedObject, long expectedBase, String kind, String object, int objectCrc,
+                   long storedBytes, List<Long> freed, Set<Long> pinned) throws SQLException {
+        VersionInfo v = version(id);
+        if (v == null || v.state() != VersionState.COLD || v.base() != expectedBase || !expectedObject.equals(objectOf0(id))) return false;
+        if (pinned.contains(id)) return false;
+        Map<Long, Integer> depths = new HashMap<>();
+        java.util.ArrayDeque<Long> todo = new java.util.ArrayDeque<>();
+        depths.put(id, 0);
+        todo.add(id);
+        while (!todo.isEmpty()) {
+            long cur = todo.pop();
+            for (long c : dependents(cur)) {
+                if (pinned.contains(c) || depths.containsKey(c)) return false;
+                depths.put(c, depths.get(cur) + 1);
+                todo.add(c);
+            }
+        }
+        long below = id;
+        long expected = expectedBase;
+        for (long f : freed) {
+            VersionInfo fv = version(f);
+            if (f != expected || fv == null || fv.status() != VersionStatus.HIDDEN || pinned.contains(f)) return false;
+            if (!dependents(f).equals(List.of(below))) return false;
+            below = f;
+            expected = fv.base();
+        }
+        exec("UPDATE versions SET kind=?, object=?, object_crc=?, stored_bytes=?, base=0, depth=0 WHERE id=?",
+                kind, object, objectCrc, storedBytes, id);
+        for (String f : objectFiles(VersionState.COLD, expectedObject)) addGarbage(f);
+        for (Map.Entry<Long, Integer> e : depths.entrySet()) {
+            if (e.getKey() != id) exec("UPDATE versions SET depth=? WHERE id=?", e.getValue(), e.getKey());
+        }
+        for (long f : freed) {
+            if (!remove(f)) throw new SQLException("hidden version " + f + " could not be removed after re-seeding " + id);
+        }
+        return true;
+    }
+
+    /** Adds to the bytes compaction reclaimed over the store's life. */
+    void addReclaimed(long bytes) throws SQLException {
+        long now = Long.parseLong(metaValue("reclaimed_bytes", "0"));
+        exec("INSERT OR REPLACE INTO meta VALUES('reclaimed_bytes', ?)", Long.toString(now + bytes));
+    }
+
+    /** Bytes compaction reclaimed over the store's life (0 for a store never compacted). */
+    long reclaimedBytes() throws SQLException { return Long.parseLong(metaValue("reclaimed_bytes", "0")); }
 
     private String objectOf0(long id) throws SQLException {
         try (ResultSet rs = st("SELECT object FROM versions WHERE id=?", id).executeQuery()) {

@@ -20,7 +20,10 @@ import java.util.Set;
  *   <li>a version not kept but the base (directly or through a chain) of a kept one, or the base the next
  *       demotion of its lineage will be encoded against, is hidden, never removed;</li>
  *   <li>kept HOT versions with at least {@code hot} newer versions in their lineage are demoted, in order; a
- *       demotion starts a new seed when the chain it would extend already holds {@code seed_every} residuals.</li>
+ *       demotion starts a new seed when the chain it would extend already holds {@code seed_every} residuals;</li>
+ *   <li>with {@code idle} set, the kept HOT versions of an idle lineage are demoted too, the newest included: a
+ *       lineage is idle when none of its versions is open and none was sealed or opened within {@code idle} of
+ *       {@code now}.</li>
  * </ul>
  */
 final class Retention {
@@ -28,9 +31,17 @@ final class Retention {
 
     enum Action { KEEP, KEEP_HOT, DEMOTE, HIDE, REMOVE }
 
-    /** What the plan needs to know about one version. */
+    /**
+     * What the plan needs to know about one version.
+     *
+     * @param lastUsedNanos when it was last sealed or opened (ns since the epoch); 0 when unknown (never idle)
+     */
     record Facts(long id, String lineage, long step, VersionStatus status, VersionState state, long base, int depth,
-                 boolean pinned) {}
+                 boolean pinned, long lastUsedNanos) {
+        Facts(long id, String lineage, long step, VersionStatus status, VersionState state, long base, int depth, boolean pinned) {
+            this(id, lineage, step, status, state, base, depth, pinned, 0);
+        }
+    }
 
     /**
      * @param seed for {@link Action#DEMOTE}: encode as a new seed rather than a residual
@@ -38,6 +49,11 @@ final class Retention {
     record Decision(long id, Action action, boolean seed, String reason) {}
 
     static List<Decision> plan(List<Facts> versions, StoreOptions options) {
+        return plan(versions, options, 0);
+    }
+
+    /** The plan at {@code nowNanos} (ns since the epoch; 0 disables idle demotion). */
+    static List<Decision> plan(List<Facts> versions, StoreOptions options, long nowNanos) {
         Map<String, List<Facts>> byLineage = new LinkedHashMap<>();
         Map<Long, Facts> byId = new HashMap<>();
         for (Facts f : versions.stream().sorted(Comparator.comparingLong(Facts::id)).toList()) {
@@ -97,6 +113,7 @@ final class Retention {
         }
         List<Decision> out = new ArrayList<>();
         for (List<Facts> lineage : byLineage.values()) {
+            long idleFor = idleFor(lineage, options, nowNanos);
             int[] newer = new int[lineage.size()];
             int count = 0;
             for (int i = lineage.size() - 1; i >= 0; i--) {
@@ -122,10 +139,12 @@ final class Retention {
                 if (f.state() == VersionState.COLD) {
                     out.add(new Decision(f.id(), Action.KEEP, false, why));
                     chainDepth = f.depth();
-                } else if (newer[i] >= options.hot()) {
+                } else if (newer[i] >= options.hot() || idleFor >= 0) {
                     boolean seed = chainDepth < 0 || (options.seedEvery() > 0 && chainDepth + 1 > options.seedEvery());
                     String how = chainDepth < 0 ? "first of its lineage" : seed ? "chain holds seed_every=" + options.seedEvery() + " residuals" : "residual";
-                    out.add(new Decision(f.id(), Action.DEMOTE, seed, why + "; " + newer[i] + " newer >= hot=" + options.hot() + "; " + how));
+                    String when = newer[i] >= options.hot() ? newer[i] + " newer >= hot=" + options.hot()
+                            : "lineage idle for " + idleFor / 1_000_000_000L + " s >= idle=" + options.idleNanos() / 1_000_000_000L + " s";
+                    out.add(new Decision(f.id(), Action.DEMOTE, seed, why + "; " + when + "; " + how));
                     chainDepth = seed ? 0 : chainDepth + 1;
                 } else {
                     out.add(new Decision(f.id(), Action.KEEP_HOT, false, why + "; among the newest hot=" + options.hot()));
@@ -135,5 +154,38 @@ final class Retention {
         }
         out.sort(Comparator.comparingLong(Decision::id));
         return out;
+    }
+
+    /** How long the lineage has been idle when that is at least {@code idle}, else -1. */
+    private static long idleFor(List<Facts> lineage, StoreOptions options, long nowNanos) {
+        if (options.idleNanos() <= 0 || nowNanos <= 0) return -1;
+        long last = 0;
+        for (Facts f : lineage) {
+            if (f.pinned() || f.lastUsedNanos() <= 0) return -1;
+            last = Math.max(last, f.lastUsedNanos());
+        }
+        long idle = nowNanos - last;
+        return idle >= options.idleNanos() ? idle : -1;
+    }
+
+    /**
+     * When the next lineage holding a HOT version becomes idle (ns since the epoch), or 0 when none will later than
+     * {@code nowNanos}: the time the planner should look again. An open version counts as used now.
+     */
+    static long nextIdleCheck(List<Facts> versions, StoreOptions options, long nowNanos) {
+        if (options.idleNanos() <= 0) return 0;
+        Map<String, long[]> last = new HashMap<>();
+        Set<String> withHot = new HashSet<>();
+        for (Facts f : versions) {
+            long[] l = last.computeIfAbsent(f.lineage(), k -> new long[1]);
+            l[0] = Math.max(l[0], f.pinned() ? nowNanos : f.lastUsedNanos());
+            if (f.state() == VersionState.HOT) withHot.add(f.lineage());
+        }
+        long next = 0;
+        for (String lineage : withHot) {
+            long due = last.get(lineage)[0] + options.idleNanos();
+            if (due > nowNanos && (next == 0 || due < next)) next = due;
+        }
+        return next;
     }
 }

@@ -59,6 +59,7 @@ public final class Store implements AutoCloseable {
     private final Demotion demotion;
     private final Codec codec;
     private final Map<Long, Integer> pins = new HashMap<>();
+    private final Map<Long, Long> lastOpened = new java.util.concurrent.ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
     private volatile boolean closed;
 
@@ -529,7 +530,10 @@ public final class Store implements AutoCloseable {
 
     void cacheReconstruction(long versionId, Reconstruction r) { bases.put(versionId, r); }
 
-    void forget(long versionId) { bases.invalidate(versionId); }
+    void forget(long versionId) {
+        bases.invalidate(versionId);
+        lastOpened.remove(versionId);
+    }
 
     // ---------------------------------------------------------------- history, stats
 
@@ -594,7 +598,19 @@ public final class Store implements AutoCloseable {
         synchronized (pins) {
             pins.merge(versionId, 1, Integer::sum);
         }
+        lastOpened.put(versionId, now());
     }
+
+    /** When a version was last opened (or used as a base) in this session, ns since the epoch; 0 if never. */
+    long lastOpened(long versionId) { return lastOpened.getOrDefault(versionId, 0L); }
+
+    /** Bytes that compaction (re-seeding) has reclaimed over the store's life. */
+    public long reclaimedBytes() throws FsException {
+        return db.read(db::reclaimedBytes);
+    }
+
+    /** The background demotion of a writable store (null when read-only), for tests. */
+    Demotion demotion() { return demotion; }
 
     void unpin(long versionId) {
         boolean released;

@@ -25,12 +25,22 @@ import java.util.Set;
  * @param seedEvery     start a new seed after this many residuals in a chain; 0 = only when forced
  * @param cacheBytes    memory for reconstructed bases, bytes
  * @param encodeThreads background encoder threads, at least 1
+ * @param idleNanos     a lineage none of whose versions was written or read for this long has its HOT versions
+ *                      demoted too, the newest included (option {@code idle=DURATION}: {@code 0}/{@code off}, or a
+ *                      number with {@code s}, {@code m}, {@code h} or {@code d}; plain numbers are seconds); 0 = off
  */
 public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double beta, int bits, int optBits,
-                           CodecParams.Keep keep, double budget, int keepLast, long keepEvery, int seedEvery, long cacheBytes, int encodeThreads) {
+                           CodecParams.Keep keep, double budget, int keepLast, long keepEvery, int seedEvery, long cacheBytes, int encodeThreads,
+                           long idleNanos) {
     /** Option names this record understands; everything else in a mount option string belongs to FUSE. */
     public static final Set<String> NAMES = Set.of("mode", "hot", "alpha", "beta", "bits", "opt_bits", "keep", "budget", "keep_last",
-            "keep_every", "seed_every", "cache", "encode_threads");
+            "keep_every", "seed_every", "cache", "encode_threads", "idle");
+
+    /** The options without idle demotion (as before {@code idle} existed). */
+    public StoreOptions(CodecParams.Mode mode, int hot, double alpha, double beta, int bits, int optBits, CodecParams.Keep keep,
+                        double budget, int keepLast, long keepEvery, int seedEvery, long cacheBytes, int encodeThreads) {
+        this(mode, hot, alpha, beta, bits, optBits, keep, budget, keepLast, keepEvery, seedEvery, cacheBytes, encodeThreads, 0);
+    }
 
     public StoreOptions {
         if (mode == null) throw bad("mode", "excp or lossless", "null");
@@ -46,6 +56,7 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
         if (seedEvery < 0) throw bad("seed_every", "a whole number >= 0", seedEvery);
         if (cacheBytes < 0) throw bad("cache", "a size such as 512M or 2G", cacheBytes);
         if (encodeThreads < 1 || encodeThreads > 256) throw bad("encode_threads", "a whole number from 1 to 256", encodeThreads);
+        if (idleNanos < 0) throw bad("idle", "0, off, or a duration such as 90s, 30m, 2h", idleNanos);
     }
 
     public static StoreOptions defaults() {
@@ -98,7 +109,7 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
         int h = hot, b = bits, ob = optBits, kl = keepLast, se = seedEvery, et = encodeThreads;
         double a = alpha, be = beta, bu = budget;
         CodecParams.Keep k = keep;
-        long ke = keepEvery, c = cacheBytes;
+        long ke = keepEvery, c = cacheBytes, idle = idleNanos;
         for (Map.Entry<String, String> e : values.entrySet()) {
             String v = e.getValue();
             switch (e.getKey()) {
@@ -123,10 +134,11 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
                 case "seed_every" -> se = intOf("seed_every", v);
                 case "cache" -> c = sizeOf("cache", v);
                 case "encode_threads" -> et = intOf("encode_threads", v);
+                case "idle" -> idle = durationOf("idle", v);
                 default -> throw new IllegalArgumentException("unknown option '" + e.getKey() + "'");
             }
         }
-        return new StoreOptions(m, h, a, be, b, ob, k, bu, kl, ke, se, c, et);
+        return new StoreOptions(m, h, a, be, b, ob, k, bu, kl, ke, se, c, et, idle);
     }
 
     /** The options as a mount option string that {@link #parse} reads back to an equal record. */
@@ -134,7 +146,36 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
         return "mode=" + mode.name().toLowerCase(Locale.ROOT) + ",hot=" + hot + ",alpha=" + alpha + ",beta=" + beta
                 + ",bits=" + bits + ",opt_bits=" + optBits + ",keep=" + keep.name().toLowerCase(Locale.ROOT) + ",budget=" + budget
                 + ",keep_last=" + keepLast + ",keep_every=" + keepEvery
-                + ",seed_every=" + seedEvery + ",cache=" + cacheBytes + ",encode_threads=" + encodeThreads;
+                + ",seed_every=" + seedEvery + ",cache=" + cacheBytes + ",encode_threads=" + encodeThreads
+                + ",idle=" + (idleNanos % 1_000_000_000L == 0 ? idleNanos / 1_000_000_000L + "s" : idleNanos + "ns");
+    }
+
+    /**
+     * Durations: {@code 0} or {@code off}, or a whole number of seconds, optionally with a unit {@code ns},
+     * {@code ms}, {@code s}, {@code m}, {@code h} or {@code d}.
+     */
+    static long durationOf(String name, String v) {
+        String s = v.strip().toLowerCase(Locale.ROOT);
+        if (s.equals("off")) return 0;
+        int i = 0;
+        while (i < s.length() && Character.isDigit(s.charAt(i))) i++;
+        if (i == 0) throw bad(name, "0, off, or a duration such as 90s, 30m, 2h", v);
+        long unit = switch (s.substring(i).strip()) {
+            case "ns" -> 1L;
+            case "ms" -> 1_000_000L;
+            case "", "s" -> 1_000_000_000L;
+            case "m" -> 60_000_000_000L;
+            case "h" -> 3_600_000_000_000L;
+            case "d" -> 86_400_000_000_000L;
+            default -> throw bad(name, "0, off, or a duration such as 90s, 30m, 2h", v);
+        };
+        try {
+            long n = Long.parseLong(s.substring(0, i));
+            if (n > Long.MAX_VALUE / unit) throw bad(name, "a duration under 290 years", v);
+            return n * unit;
+        } catch (NumberFormatException e) {
+            throw bad(name, "0, off, or a duration such as 90s, 30m, 2h", v);
+        }
     }
 
     private static int intOf(String name, String v) {
