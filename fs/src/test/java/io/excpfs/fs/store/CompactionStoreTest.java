@@ -1,0 +1,173 @@
+package io.excpfs.fs.store;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static io.excpfs.fs.store.StoreTest.write;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Compaction through the store with the real codec, on drifting safetensors checkpoints (a weight and its two Adam
+ * moments): every version left reads the same bytes before and after, across a reopen, and the store shrinks.
+ */
+class CompactionStoreTest {
+    @TempDir Path tmp;
+
+    /** A safetensors file whose tensors drift a little from step to step, as consecutive checkpoints do. */
+    static byte[] checkpoint(long run, int step, int rows, int cols) {
+        int n = rows * cols;
+        String[] names = {"layer.weight", "layer.weight.exp_avg", "layer.weight.exp_avg_sq"};
+        StringBuilder h = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\",\"step\":\"" + step + "\"}");
+        for (int t = 0; t < names.length; t++) {
+            h.append(",\"").append(names[t]).append("\":{\"dtype\":\"F32\",\"shape\":[").append(rows).append(',')
+                    .append(cols).append("],\"data_offsets\":[").append((long) t * n * 4).append(',')
+                    .append((long) (t + 1) * n * 4).append("]}");
+        }
+        h.append('}');
+        while ((8 + h.length()) % 8 != 0) h.append(' ');
+        byte[] header = h.toString().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + header.length + 3 * n * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(header.length).put(header);
+        Random base = new Random(run), drift = new Random(run * 1_000_003L + step);
+        for (int i = 0; i < n; i++) b.putFloat((float) (base.nextGaussian() * 0.02 + drift.nextGaussian() * 0.0005 * step));
+        for (int i = 0; i < n; i++) b.putFloat((float) (base.nextGaussian() * 1e-3 + drift.nextGaussian() * 1e-4));
+        for (int i = 0; i < n; i++) b.putFloat((float) Math.abs(base.nextGaussian() * 1e-6 + drift.nextGaussian() * 1e-7));
+        return b.array();
+    }
+
+    static byte[] read(Store s, long id) throws Exception {
+        try (VersionView v = s.openVersion(id)) {
+            return v.read(0, (int) v.size());
+        }
+    }
+
+    static Map<Long, byte[]> readAll(Store s) throws Exception {
+        Map<Long, byte[]> out = new HashMap<>();
+        for (VersionInfo v : s.versions()) out.put(v.id(), read(s, v.id()));
+        return out;
+    }
+
+    static long objectBytes(Path store) throws Exception {
+        try (Stream<Path> files = Files.walk(store.resolve("objects"))) {
+            long n = 0;
+            for (Path p : files.filter(Files::isRegularFile).toList()) n += Files.size(p);
+            return n;
+        }
+    }
+
+    static long storedBytes(Store s) throws Exception {
+        return s.versions().stream().mapToLong(VersionInfo::storedBytes).sum();
+    }
+
+    /** Writes {@code count} versions of one path with the given options, flushing after each like a trainer's pace. */
+    Path writeChain(String options, int count) throws Exception {
+        Path dir = tmp.resolve("store");
+        try (Store s = Store.open(dir, StoreOptions.parse(options))) {
+            for (int step = 1; step <= count; step++) {
+                write(s, "/ckpt.safetensors", checkpoint(7, step, 64, 256));
+                s.flush();
+            }
+        }
+        return dir;
+    }
+
+    @Test void keepLastAfterTheFactShrinksTheStoreAndEveryKeptVersionReadsTheSame() throws Exception {
+        Path dir = writeChain("", 8);
+        Map<Long, byte[]> before;
+        long objectsBefore, storedBefore;
+        try (Store s = Store.open(dir, StoreOptions.defaults())) {
+            List<VersionInfo> h = s.history("/ckpt.safetensors");
+            assertEquals(List.of("seed", "residual", "residual", "residual", "residual", "residual", "residual", "hot"),
+                    h.stream().map(VersionInfo::kind).toList(), "keep_last=0 keeps the whole chain");
+            assertEquals(0, s.reclaimedBytes());
+            before = readAll(s);
+            objectsBefore = objectBytes(dir);
+            storedBefore = storedBytes(s);
+        }
+        try (Store s = Store.open(dir, StoreOptions.parse("keep_last=2"))) {
+            s.flush();
+            List<VersionInfo> h = s.history("/ckpt.safetensors");
+            assertEquals(List.of(6L, 7L, 8L), h.stream().map(VersionInfo::id).toList(), h.toString());
+            assertEquals(List.of("seed", "residual", "hot"), h.stream().map(VersionInfo::kind).toList());
+            assertEquals(List.of(0L, 6L, 0L), h.stream().map(VersionInfo::base).toList());
+            assertEquals(List.of(0, 1, 0), h.stream().map(VersionInfo::depth).toList());
+            for (VersionInfo v : h) assertArrayEquals(before.get(v.id()), read(s, v.id()), "version " + v.id() + " reads the same");
+            assertEquals(List.of(), s.verify(true));
+            long storedAfter = storedBytes(s);
+            assertTrue(storedAfter < storedBefore, storedAfter + " < " + storedBefore);
+            assertTrue(objectBytes(dir) < objectsBefore, "objects on disk shrink");
+            assertTrue(s.reclaimedBytes() > 0);
+        }
+        try (Store s = Store.openReadOnly(dir)) {
+            for (VersionInfo v : s.versions()) assertArrayEquals(before.get(v.id()), read(s, v.id()), "after reopen: version " + v.id());
+            assertEquals(List.of(), s.verify(true));
+        }
+    }
+
+    @Test void aRunningKeepLastStoreStaysBoundedAndColdBytesNeverChange() throws Exception {
+        Path dir = tmp.resolve("store");
+        Map<Long, byte[]> cold = new HashMap<>();
+        try (Store s = Store.open(dir, StoreOptions.parse("keep_last=1"))) {
+            for (int step = 1; step <= 10; step++) {
+                write(s, "/ckpt.safetensors", checkpoint(9, step, 64, 256));
+                s.flush();
+                for (VersionInfo o : s.versions()) {
+                    if (o.state() != VersionState.COLD) continue;
+                    byte[] now = read(s, o.id());
+                    byte[] was = cold.putIfAbsent(o.id(), now);
+                    if (was != null) assertArrayEquals(was, now, "COLD version " + o.id() + " changed bytes at step " + step);
+                }
+            }
+            List<VersionInfo> h = s.history("/ckpt.safetensors");
+            assertEquals(2, h.size(), "keep_last=1 and compaction leave the live version and one history version: " + h);
+            assertEquals("seed", h.get(0).kind());
+            assertEquals(List.of(), s.verify(true));
+            assertTrue(s.reclaimedBytes() > 0);
+            long raw = checkpoint(9, 1, 64, 256).length;
+            assertTrue(objectBytes(dir) < 3L * raw, "two versions stay within three raw sizes: " + objectBytes(dir) + " vs raw " + raw);
+        }
+    }
+
+    @Test void aHiddenRunBelowAKeptVersionIsOnlyCompactedWhenItCostsMoreThanASeed() throws Exception {
+        Path dir = tmp.resolve("store");
+        Map<Long, byte[]> before;
+        try (Store s = Store.open(dir, StoreOptions.defaults())) {
+            s.mkdir("/run", 0755, 0, 0);
+            for (int step = 1; step <= 10; step++) {
+                s.mkdir("/run/checkpoint-" + step, 0755, 0, 0);
+                write(s, "/run/checkpoint-" + step + "/model.safetensors", checkpoint(11, step, 64, 256));
+            }
+            s.flush();
+            before = readAll(s);
+        }
+        // rotate like an HF Trainer with save_total_limit=1, with keep_every=4 and keep_last=1 as retention
+        try (Store s = Store.open(dir, StoreOptions.parse("keep_last=1,keep_every=4"))) {
+            for (int step = 1; step <= 9; step++) {
+                s.unlink("/run/checkpoint-" + step + "/model.safetensors");
+                s.rmdir("/run/checkpoint-" + step);
+            }
+            s.flush();
+            List<VersionInfo> h = s.history("/run/checkpoint-*/model.safetensors");
+            Map<Long, VersionInfo> byStep = new HashMap<>();
+            for (VersionInfo v : h) byStep.put(v.step(), v);
+            assertEquals(java.util.Set.of(4L, 5L, 6L, 7L, 8L, 9L, 10L), byStep.keySet(), h.toString());
+            assertEquals("seed", byStep.get(4L).kind(), "steps 1-3 (the seed and two residuals) cost more than a seed of step 4");
+            for (long step : List.of(5L, 6L, 7L)) assertEquals(VersionStatus.HIDDEN, byStep.get(step).status());
+            assertEquals("residual", byStep.get(8L).kind(), "steps 5-7 (three residuals) cost less than a seed of step 8: kept");
+            assertEquals(byStep.get(7L).id(), byStep.get(8L).base());
+            for (VersionInfo v : h) assertArrayEquals(before.get(v.id()), read(s, v.id()), "version " + v.id() + " (step " + v.step() + ")");
+            assertEquals(List.of(), s.verify(true));
+        }
+    }
+}
