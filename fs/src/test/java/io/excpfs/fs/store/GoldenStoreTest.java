@@ -63,4 +63,40 @@ class GoldenStoreTest {
             assertEquals(List.of(), s.verify(true));
         }
     }
+
+    @Test void versionOneStoreIsMigratedToNeverReuseInodeNumbers() throws Exception {
+        Path dir = copy();
+        long maxUsed;
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(Metadata.DB_FILE));
+             java.sql.ResultSet rs = c.createStatement().executeQuery(
+                     "SELECT max(m) FROM (SELECT max(ino) AS m FROM inodes UNION ALL SELECT max(ino) FROM versions)")) {
+            maxUsed = rs.getLong(1);
+        }
+        try (Store s = Store.openReadOnly(dir)) {
+            assertEquals("first version of a\n", text(s, s.history("/a.txt").get(0).id()), "read-only opens do not migrate");
+        }
+        assertEquals("1", formatVersion(dir));
+        try (Store s = Store.open(dir, StoreOptions.defaults())) {
+            assertEquals("2", formatVersion(dir));
+            s.createFile("/new", 0644, 0, 0);
+            assertEquals(maxUsed + 1, s.ino("/new"));
+            s.unlink("/new");
+            s.createFile("/newer", 0644, 0, 0);
+            assertEquals(maxUsed + 2, s.ino("/newer"), "the number of a deleted newest inode is not handed out again");
+            assertEquals("second version of a, longer\n", text(s, s.history("/a.txt").get(1).id()));
+            assertEquals("first version of a\n", text(s, s.history("/a.txt").get(0).id()));
+            assertEquals(List.of(), s.verify(true));
+        }
+        try (Store s = Store.open(dir, StoreOptions.defaults())) {
+            s.createFile("/after-reopen", 0644, 0, 0);
+            assertEquals(maxUsed + 3, s.ino("/after-reopen"));
+        }
+    }
+
+    static String formatVersion(Path dir) throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(Metadata.DB_FILE));
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT value FROM meta WHERE key='format_version'")) {
+            return rs.getString(1);
+        }
+    }
 }

@@ -45,6 +45,24 @@ class StoreTest {
 
     Store open() throws IOException { return Store.open(tmp.resolve("store"), StoreOptions.defaults()); }
 
+    @Test void inodeNumbersAreNeverReused() throws Exception {
+        java.util.Set<Long> used = new java.util.HashSet<>();
+        try (Store s = open()) {
+            for (int i = 0; i < 20; i++) {
+                s.createFile("/f" + i, 0644, 0, 0);
+                assertTrue(used.add(s.ino("/f" + i)), "fresh number for /f" + i);
+                if (i % 2 == 0) s.unlink("/f" + i);
+                s.mkdir("/d" + i, 0755, 0, 0);
+                assertTrue(used.add(s.ino("/d" + i)), "fresh number for /d" + i);
+                s.rmdir("/d" + i);
+            }
+        }
+        try (Store s = open()) {
+            s.createFile("/after-reopen", 0644, 0, 0);
+            assertTrue(used.add(s.ino("/after-reopen")), "fresh number after a reopen");
+        }
+    }
+
     @Test void hotVersionReadsBackExactlyAndStoreIsPrivate() throws Exception {
         byte[] data = random(300_000, 1);
         try (Store s = open()) {
