@@ -60,7 +60,7 @@ final class Demotion {
         this.planner = Executors.newSingleThreadExecutor(r -> daemon(r, "excpfs-planner"));
         this.encoders = Executors.newFixedThreadPool(options.encodeThreads(), r -> daemon(r, "excpfs-encoder-" + n.incrementAndGet()));
         this.compaction = new Compaction(store, options);
-        this.timer = options.idleNanos() > 0 ? Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "excpfs-idle")) : null;
+        this.timer = options.effectiveIdleNanos() > 0 ? Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "excpfs-idle")) : null;
     }
 
     Compaction compaction() { return compaction; }
@@ -84,7 +84,7 @@ final class Demotion {
                 synchronized (monitor) {
                     pumpsQueued--;
                 }
-                pumpSafely();
+                pumpSafely(false);
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             synchronized (monitor) {
@@ -102,7 +102,7 @@ final class Demotion {
             int started;
             try {
                 started = planner.submit(() -> {
-                    int n = pumpSafely();
+                    int n = pumpSafely(true);
                     synchronized (monitor) {
                         return n + inFlight;
                     }
@@ -145,10 +145,10 @@ final class Demotion {
         }
     }
 
-    private int pumpSafely() {
+    private int pumpSafely(boolean flushing) {
         if (stopped || store.isClosed()) return 0;
         try {
-            return pump();
+            return pump(flushing);
         } catch (Exception | Error e) {
             LOG.log(System.Logger.Level.ERROR, "planning round failed: " + e, e);
             return 0;
@@ -158,7 +158,8 @@ final class Demotion {
     /** One member of an encode job. */
     private record Member(VersionInfo version, String object, long baseId, int baseDepth) {}
 
-    private int pump() throws Exception {
+    /** One planning round; {@code flushing}: a flush waits for it, so nothing waits for idleness. */
+    private int pump(boolean flushing) throws Exception {
         List<List<Member>> jobs = new ArrayList<>();
         List<LineageReseed> reseeds = new ArrayList<>();
         Metadata db = store.metadata();
@@ -177,7 +178,7 @@ final class Demotion {
                         pinned.contains(v.id()), Math.max(v.sealedNanos(), store.lastOpened(v.id()))));
             }
             long now = Store.now();
-            List<Retention.Decision> plan = Retention.plan(facts, options, now);
+            List<Retention.Decision> plan = Retention.plan(facts, options, now, flushing);
             scheduleIdleCheck(Retention.nextIdleCheck(facts, options, now), now);
             Map<Long, VersionInfo> byId = new HashMap<>();
             for (VersionInfo v : all) byId.put(v.id(), v);
@@ -370,7 +371,8 @@ final class Demotion {
      * A set's demotable member is encoded together with the set's other HOT members, so that parameters and their
      * moments are paired: it waits while another member is demotable but not yet encodable in this round (its own
      * predecessor is still being encoded), and while another member is kept HOT, until its own lineage has moved
-     * on by {@code hot + 1} versions (the others are not coming).
+     * on by {@code hot + 1} versions, at least 2 (the others are not coming; with {@code hot=0} the newest member of a
+     * set waits for idleness, so one newer version is not enough evidence).
      */
     private boolean setReady(VersionInfo v, List<VersionInfo> set, Set<Long> demotable, Set<Long> eligible, int newer) {
         for (VersionInfo o : set) {
@@ -380,7 +382,7 @@ final class Demotion {
             }
             if (eligible.contains(o.id())) continue;
             if (demotable.contains(o.id())) return false;
-            if (newer <= options.hot()) return false;
+            if (newer <= Math.max(options.hot(), 1)) return false;
         }
         return true;
     }

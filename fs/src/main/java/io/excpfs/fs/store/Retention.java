@@ -21,9 +21,11 @@ import java.util.Set;
  *       demotion of its lineage will be encoded against, is hidden, never removed;</li>
  *   <li>kept HOT versions with at least {@code hot} newer versions in their lineage are demoted, in order; a
  *       demotion starts a new seed when the chain it would extend already holds {@code seed_every} residuals;</li>
- *   <li>with {@code idle} set, the kept HOT versions of an idle lineage are demoted too, the newest included: a
- *       lineage is idle when none of its versions is open and none was sealed or opened within {@code idle} of
- *       {@code now}.</li>
+ *   <li>with an idle time ({@link StoreOptions#effectiveIdleNanos()}), the kept HOT versions of an idle lineage
+ *       are demoted too, the newest included: a lineage is idle when none of its versions is open and none was
+ *       sealed or opened within the idle time of {@code now};</li>
+ *   <li>with {@code hot=0}, the newest version of a lineage (no newer one yet) is demoted only once its lineage is
+ *       idle, or at a flush, or at once when the idle time is 0: its checkpoint set may still be being written.</li>
  * </ul>
  */
 final class Retention {
@@ -48,12 +50,16 @@ final class Retention {
      */
     record Decision(long id, Action action, boolean seed, String reason) {}
 
+    /** The plan of a flush without a clock: no lineage is idle, nothing waits for idleness. */
     static List<Decision> plan(List<Facts> versions, StoreOptions options) {
-        return plan(versions, options, 0);
+        return plan(versions, options, 0, true);
     }
 
-    /** The plan at {@code nowNanos} (ns since the epoch; 0 disables idle demotion). */
-    static List<Decision> plan(List<Facts> versions, StoreOptions options, long nowNanos) {
+    /**
+     * The plan at {@code nowNanos} (ns since the epoch; 0: no lineage is idle). {@code flushing}: a flush asked
+     * for everything pending, so the newest version under {@code hot=0} does not wait for idleness.
+     */
+    static List<Decision> plan(List<Facts> versions, StoreOptions options, long nowNanos, boolean flushing) {
         Map<String, List<Facts>> byLineage = new LinkedHashMap<>();
         Map<Long, Facts> byId = new HashMap<>();
         for (Facts f : versions.stream().sorted(Comparator.comparingLong(Facts::id)).toList()) {
@@ -139,15 +145,18 @@ final class Retention {
                 if (f.state() == VersionState.COLD) {
                     out.add(new Decision(f.id(), Action.KEEP, false, why));
                     chainDepth = f.depth();
-                } else if (newer[i] >= options.hot() || idleFor >= 0) {
+                } else if ((newer[i] >= options.hot() && (newer[i] > 0 || flushing || idleFor >= 0 || options.effectiveIdleNanos() == 0))
+                        || idleFor >= 0) {
                     boolean seed = chainDepth < 0 || (options.seedEvery() > 0 && chainDepth + 1 > options.seedEvery());
                     String how = chainDepth < 0 ? "first of its lineage" : seed ? "chain holds seed_every=" + options.seedEvery() + " residuals" : "residual";
-                    String when = newer[i] >= options.hot() ? newer[i] + " newer >= hot=" + options.hot()
-                            : "lineage idle for " + idleFor / 1_000_000_000L + " s >= idle=" + options.idleNanos() / 1_000_000_000L + " s";
+                    String when = newer[i] > 0 && newer[i] >= options.hot() ? newer[i] + " newer >= hot=" + options.hot()
+                            : idleFor >= 0 ? "lineage idle for " + idleFor / 1_000_000 + " ms >= idle=" + options.effectiveIdleNanos() / 1_000_000 + " ms"
+                            : flushing ? "hot=0, flushing" : "hot=0, idle=0";
                     out.add(new Decision(f.id(), Action.DEMOTE, seed, why + "; " + when + "; " + how));
                     chainDepth = seed ? 0 : chainDepth + 1;
                 } else {
-                    out.add(new Decision(f.id(), Action.KEEP_HOT, false, why + "; among the newest hot=" + options.hot()));
+                    out.add(new Decision(f.id(), Action.KEEP_HOT, false, why + (options.hot() == 0 ? "; newest, waiting for its lineage to be idle"
+                            : "; among the newest hot=" + options.hot())));
                     chainDepth = -1;
                 }
             }
@@ -158,14 +167,14 @@ final class Retention {
 
     /** How long the lineage has been idle when that is at least {@code idle}, else -1. */
     private static long idleFor(List<Facts> lineage, StoreOptions options, long nowNanos) {
-        if (options.idleNanos() <= 0 || nowNanos <= 0) return -1;
+        if (options.effectiveIdleNanos() <= 0 || nowNanos <= 0) return -1;
         long last = 0;
         for (Facts f : lineage) {
             if (f.pinned() || f.lastUsedNanos() <= 0) return -1;
             last = Math.max(last, f.lastUsedNanos());
         }
         long idle = nowNanos - last;
-        return idle >= options.idleNanos() ? idle : -1;
+        return idle >= options.effectiveIdleNanos() ? idle : -1;
     }
 
     /**
@@ -173,7 +182,7 @@ final class Retention {
      * {@code nowNanos}: the time the planner should look again. An open version counts as used now.
      */
     static long nextIdleCheck(List<Facts> versions, StoreOptions options, long nowNanos) {
-        if (options.idleNanos() <= 0) return 0;
+        if (options.effectiveIdleNanos() <= 0) return 0;
         Map<String, long[]> last = new HashMap<>();
         Set<String> withHot = new HashSet<>();
         for (Facts f : versions) {
@@ -183,7 +192,7 @@ final class Retention {
         }
         long next = 0;
         for (String lineage : withHot) {
-            long due = last.get(lineage)[0] + options.idleNanos();
+            long due = last.get(lineage)[0] + options.effectiveIdleNanos();
             if (due > nowNanos && (next == 0 || due < next)) next = due;
         }
         return next;

@@ -25,9 +25,10 @@ import java.util.Set;
  * @param seedEvery     start a new seed after this many residuals in a chain; 0 = only when forced
  * @param cacheBytes    memory for reconstructed bases, bytes
  * @param encodeThreads background encoder threads, at least 1
- * @param idleNanos     a lineage none of whose versions was written or read for this long has its HOT versions
+ * @param idleNanos     a lineage none of whose versions was sealed or opened for this long has its HOT versions
  *                      demoted too, the newest included (option {@code idle=DURATION}: {@code 0}/{@code off}, or a
- *                      number with {@code s}, {@code m}, {@code h} or {@code d}; plain numbers are seconds); 0 = off
+ *                      number with {@code ms}, {@code s}, {@code m}, {@code h} or {@code d}; plain numbers are
+ *                      seconds); -1 (option not given) = the default, see {@link #effectiveIdleNanos()}
  */
 public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double beta, int bits, int optBits,
                            CodecParams.Keep keep, double budget, int keepLast, long keepEvery, int seedEvery, long cacheBytes, int encodeThreads,
@@ -36,10 +37,13 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
     public static final Set<String> NAMES = Set.of("mode", "hot", "alpha", "beta", "bits", "opt_bits", "keep", "budget", "keep_last",
             "keep_every", "seed_every", "cache", "encode_threads", "idle");
 
-    /** The options without idle demotion (as before {@code idle} existed). */
+    /** Default idle time with {@code hot=0}: the other files of a checkpoint set are sealed before it ends. */
+    public static final long HOT_ZERO_IDLE_NANOS = 60_000_000_000L;
+
+    /** The options with the default {@code idle} (as before {@code idle} existed). */
     public StoreOptions(CodecParams.Mode mode, int hot, double alpha, double beta, int bits, int optBits, CodecParams.Keep keep,
                         double budget, int keepLast, long keepEvery, int seedEvery, long cacheBytes, int encodeThreads) {
-        this(mode, hot, alpha, beta, bits, optBits, keep, budget, keepLast, keepEvery, seedEvery, cacheBytes, encodeThreads, 0);
+        this(mode, hot, alpha, beta, bits, optBits, keep, budget, keepLast, keepEvery, seedEvery, cacheBytes, encodeThreads, -1);
     }
 
     public StoreOptions {
@@ -56,7 +60,16 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
         if (seedEvery < 0) throw bad("seed_every", "a whole number >= 0", seedEvery);
         if (cacheBytes < 0) throw bad("cache", "a size such as 512M or 2G", cacheBytes);
         if (encodeThreads < 1 || encodeThreads > 256) throw bad("encode_threads", "a whole number from 1 to 256", encodeThreads);
-        if (idleNanos < 0) throw bad("idle", "0, off, or a duration such as 90s, 30m, 2h", idleNanos);
+        if (idleNanos < -1) throw bad("idle", "0, off, or a duration such as 90s, 30m, 2h", idleNanos);
+    }
+
+    /**
+     * The idle time in force: {@code idle} when given; otherwise 60 s with {@code hot=0} (the newest version waits
+     * that long, or for a flush, so that a checkpoint set is encoded whole) and off with {@code hot >= 1} (the
+     * newest {@code hot} versions stay exact until newer ones exist). 0 = off.
+     */
+    public long effectiveIdleNanos() {
+        return idleNanos >= 0 ? idleNanos : hot == 0 ? HOT_ZERO_IDLE_NANOS : 0;
     }
 
     public static StoreOptions defaults() {
@@ -147,7 +160,7 @@ public record StoreOptions(CodecParams.Mode mode, int hot, double alpha, double 
                 + ",bits=" + bits + ",opt_bits=" + optBits + ",keep=" + keep.name().toLowerCase(Locale.ROOT) + ",budget=" + budget
                 + ",keep_last=" + keepLast + ",keep_every=" + keepEvery
                 + ",seed_every=" + seedEvery + ",cache=" + cacheBytes + ",encode_threads=" + encodeThreads
-                + ",idle=" + (idleNanos % 1_000_000_000L == 0 ? idleNanos / 1_000_000_000L + "s" : idleNanos + "ns");
+                + (idleNanos < 0 ? "" : ",idle=" + (idleNanos % 1_000_000_000L == 0 ? idleNanos / 1_000_000_000L + "s" : idleNanos + "ns"));
     }
 
     /**

@@ -66,4 +66,56 @@ class RetentionTest {
                 .collect(Collectors.joining(" "));
         assertEquals(expected.trim(), got, () -> plan.stream().map(Retention.Decision::toString).collect(Collectors.joining("\n")));
     }
+
+    /**
+     * Idle demotion as a table: a version is {@code id:lineage:status:state:lastUsedSeconds}, with an optional
+     * {@code :pinned}; {@code now} in seconds; {@code flush} whether a flush asked for the plan.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            // name | options | now | flush | versions | expected
+            "hot=1 without idle keeps the newest | | 1000 | false | 1:a:H:H:10 2:a:L:H:20 | 1=seed 2=KEEP_HOT",
+            "idle lineage: the newest goes too | idle=60s | 1000 | false | 1:a:H:H:10 2:a:L:H:20 | 1=seed 2=residual",
+            "recently sealed: stays | idle=60s | 1000 | false | 1:a:H:C:10 2:a:L:H:990 | 1=KEEP 2=KEEP_HOT",
+            "recently read older version keeps the lineage busy | idle=60s | 1000 | false | 1:a:H:C:980 2:a:L:H:20 | 1=KEEP 2=KEEP_HOT",
+            "an open version keeps the lineage busy | idle=60s | 1000 | false | 1:a:H:C:10 2:a:L:H:20:pinned | 1=KEEP 2=KEEP_HOT",
+            "lineages idle on their own | idle=60s | 1000 | false | 1:a:L:H:10 2:b:L:H:990 | 1=seed 2=KEEP_HOT",
+            "a flush does not demote under hot=1 | idle=60s | 1000 | true | 1:a:H:C:10 2:a:L:H:990 | 1=KEEP 2=KEEP_HOT",
+            "hot=0: the newest waits for idleness (default 60 s) | hot=0 | 1000 | false | 1:a:H:H:900 2:a:L:H:990 | 1=seed 2=KEEP_HOT",
+            "hot=0: idle newest goes | hot=0 | 1000 | false | 1:a:H:H:900 2:a:L:H:930 | 1=seed 2=residual",
+            "hot=0: a flush does not wait | hot=0 | 1000 | true | 1:a:H:H:900 2:a:L:H:990 | 1=seed 2=residual",
+            "hot=0,idle=0: at once, as before idle existed | hot=0,idle=0 | 1000 | false | 1:a:H:H:900 2:a:L:H:999 | 1=seed 2=residual",
+            "hot=0 with a given idle | hot=0,idle=5s | 1000 | false | 1:a:L:H:996 2:b:L:H:990 | 1=KEEP_HOT 2=seed",
+    })
+    void idle(String name, String options, long now, boolean flush, String versions, String expected) {
+        List<Retention.Facts> facts = new ArrayList<>();
+        for (String v : versions.trim().split("\\s+")) {
+            String[] f = v.split(":");
+            facts.add(new Retention.Facts(Long.parseLong(f[0]), f[1], -1,
+                    switch (f[2]) { case "L" -> VersionStatus.LIVE; case "H" -> VersionStatus.HISTORY; default -> VersionStatus.HIDDEN; },
+                    f[3].equals("H") ? VersionState.HOT : VersionState.COLD, f[3].equals("C") && !f[0].equals("1") ? 1 : 0,
+                    f[3].equals("C") && !f[0].equals("1") ? 1 : 0, f.length > 5, Long.parseLong(f[4]) * 1_000_000_000L));
+        }
+        List<Retention.Decision> plan = Retention.plan(facts, StoreOptions.parse(options == null ? "" : options.trim()), now * 1_000_000_000L, flush);
+        String got = plan.stream().map(d -> d.id() + "=" + (d.action() == Retention.Action.DEMOTE ? (d.seed() ? "seed" : "residual") : d.action().name()))
+                .collect(Collectors.joining(" "));
+        assertEquals(expected.trim(), got, () -> plan.stream().map(Retention.Decision::toString).collect(Collectors.joining("\n")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "off: never | | 1000 | 1:a:L:H:10 | 0",
+            "the next lineage to become idle | idle=60s | 1000 | 1:a:L:H:990 2:b:L:H:980 3:c:L:C:995 | 1040",
+            "already idle lineages are not rescheduled | idle=60s | 1000 | 1:a:L:H:10 | 0",
+            "an open version counts as used now | idle=60s | 1000 | 1:a:L:H:10:pinned | 1060",
+    })
+    void nextIdleCheck(String name, String options, long now, String versions, long expected) {
+        List<Retention.Facts> facts = new ArrayList<>();
+        for (String v : versions.trim().split("\\s+")) {
+            String[] f = v.split(":");
+            facts.add(new Retention.Facts(Long.parseLong(f[0]), f[1], -1, VersionStatus.LIVE,
+                    f[3].equals("H") ? VersionState.HOT : VersionState.COLD, 0, 0, f.length > 5, Long.parseLong(f[4]) * 1_000_000_000L));
+        }
+        assertEquals(expected * 1_000_000_000L, Retention.nextIdleCheck(facts, StoreOptions.parse(options == null ? "" : options.trim()), now * 1_000_000_000L));
+    }
 }

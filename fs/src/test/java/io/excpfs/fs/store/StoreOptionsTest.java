@@ -20,6 +20,15 @@ class StoreOptionsTest {
         assertEquals(3, o.codecParams().bits());
     }
 
+    @ParameterizedTest
+    @CsvSource({"idle=90s,90000", "idle=90,90000", "idle=30m,1800000", "idle=2h,7200000", "idle=1d,86400000",
+            "idle=250ms,250", "idle=off,0", "idle=0,0", "'hot=0,idle=5s',5000", "hot=0,60000", "hot=1,0", "'',0"})
+    void idleDurations(String spec, long effectiveMillis) {
+        StoreOptions o = StoreOptions.parse(spec);
+        assertEquals(effectiveMillis * 1_000_000L, o.effectiveIdleNanos());
+        assertEquals(o, StoreOptions.parse(o.toOptionString()), o.toOptionString());
+    }
+
     @Test void emptyMeansDefaults() {
         assertEquals(StoreOptions.defaults(), StoreOptions.parse(""));
         assertEquals(StoreOptions.defaults(), StoreOptions.parse(null));
@@ -43,6 +52,10 @@ class StoreOptionsTest {
             "encode_threads=0|option 'encode_threads'",
             "colour=red|unknown option 'colour'",
             "hot=1,hot=2|option 'hot' given twice",
+            "idle=-5s|option 'idle': expected 0, off, or a duration such as 90s, 30m, 2h, got '-5s'",
+            "idle=5x|option 'idle'",
+            "idle=|option 'idle'",
+            "idle=99999999999d|option 'idle': expected a duration under 290 years",
     })
     void badOptionsNameTheProblem(String spec, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StoreOptions.parse(spec));
