@@ -23,6 +23,7 @@ import java.nio.file.Path;
                 StatsCommand.class,
                 ReportCommand.class,
                 VerifyCommand.class,
+                CompactCommand.class,
                 MountCommand.class,
                 FlushCommand.class,
                 InstallCommand.class,

@@ -32,8 +32,10 @@ final class StatsCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.root().commandLine().getOut();
         List<VersionInfo> versions;
+        long reclaimed;
         try (Store store = Main.openReadOnly(storeDir)) {
             versions = store.versions();
+            reclaimed = store.reclaimedBytes();
         }
         long raw = 0, stored = 0;
         for (VersionInfo v : versions) {
@@ -46,6 +48,7 @@ final class StatsCommand implements Callable<Integer> {
             doc.put("raw_bytes", raw);
             doc.put("stored_bytes", stored);
             doc.put("ratio", ratio);
+            doc.put("reclaimed_bytes", reclaimed);
             List<Map<String, Object>> list = new ArrayList<>();
             for (VersionInfo v : versions) {
                 Map<String, Object> m = new LinkedHashMap<>();
@@ -72,6 +75,7 @@ final class StatsCommand implements Callable<Integer> {
                     v.storedBytes() == 0 ? 0.0 : (double) v.rawBytes() / v.storedBytes(), v.path());
         }
         out.printf(Locale.ROOT, "total: %d versions, %s raw, %s stored, %.2fx%n", versions.size(), Main.human(raw), Main.human(stored), ratio);
+        if (reclaimed > 0) out.printf(Locale.ROOT, "compaction reclaimed %s so far%n", Main.human(reclaimed));
         return ExitCode.OK;
     }
 }

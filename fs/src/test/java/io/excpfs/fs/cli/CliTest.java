@@ -109,6 +109,61 @@ class CliTest {
         assertTrue(text.out().contains("/checkpoint-500/model.bin"), text.out());
     }
 
+    /** A safetensors checkpoint (one F32 weight) drifting a little with {@code step}. */
+    static byte[] safetensors(int step) {
+        int n = 64 * 256;
+        String h = "{\"w\":{\"dtype\":\"F32\",\"shape\":[64,256],\"data_offsets\":[0," + n * 4 + "]}}";
+        while ((8 + h.length()) % 8 != 0) h += " ";
+        byte[] header = h.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + header.length + n * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putLong(header.length).put(header);
+        Random base = new Random(1), drift = new Random(1000 + step);
+        for (int i = 0; i < n; i++) b.putFloat((float) (base.nextGaussian() * 0.02 + drift.nextGaussian() * 0.0005 * step));
+        return b.array();
+    }
+
+    @Test void compactReclaimsHiddenVersionsOfAnUnmountedStoreAndStatsShowsIt() throws Exception {
+        Path store = tmp.resolve("store");
+        java.util.Map<Long, byte[]> before = new java.util.HashMap<>();
+        try (io.excpfs.fs.store.Store s = io.excpfs.fs.store.Store.open(store, io.excpfs.fs.store.StoreOptions.defaults())) {
+            s.createFile("/ckpt.safetensors", 0644, 0, 0);
+            for (int step = 1; step <= 6; step++) {
+                s.seal("/ckpt.safetensors", s.stage(new java.io.ByteArrayInputStream(safetensors(step))));
+            }
+            s.flush();
+            for (io.excpfs.fs.store.VersionInfo v : s.versions()) {
+                try (io.excpfs.fs.store.VersionView view = s.openVersion(v.id())) {
+                    before.put(v.id(), view.read(0, (int) view.size()));
+                }
+            }
+        }
+        Run st0 = run("stats", store.toString(), "--json");
+        JsonNode doc0 = new ObjectMapper().readTree(st0.out());
+        assertEquals(0, doc0.get("reclaimed_bytes").asLong());
+        Run c = run("compact", store.toString(), "-o", "keep_last=1");
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.out().startsWith("compacted " + store + ": 6 -> 2 versions"), c.out());
+        Run st = run("stats", store.toString(), "--json");
+        JsonNode doc = new ObjectMapper().readTree(st.out());
+        assertTrue(doc.get("reclaimed_bytes").asLong() > 0, st.out());
+        assertTrue(doc.get("stored_bytes").asLong() < doc0.get("stored_bytes").asLong(), st.out());
+        assertEquals(2, doc.get("versions").size());
+        assertTrue(run("stats", store.toString()).out().contains("compaction reclaimed"));
+        Run verify = run("verify", store.toString(), "--deep");
+        assertEquals(0, verify.code(), verify.err());
+        try (io.excpfs.fs.store.Store s = io.excpfs.fs.store.Store.openReadOnly(store)) {
+            for (io.excpfs.fs.store.VersionInfo v : s.versions()) {
+                try (io.excpfs.fs.store.VersionView view = s.openVersion(v.id())) {
+                    assertArrayEquals(before.get(v.id()), view.read(0, (int) view.size()), "version " + v.id());
+                }
+            }
+        }
+        Run again = run("compact", store.toString(), "-o", "keep_last=1");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("re-seeding reclaimed 0 B"), again.out());
+        assertEquals(ExitCode.USAGE, run("compact", store.toString(), "-o", "idle=soon").code());
+    }
+
     @Test void statsAndVerifyWorkWhileTheStoreIsOpenForWriting() throws Exception {
         Path store = tmp.resolve("store");
         try (var s = io.excpfs.fs.store.Store.open(store, io.excpfs.fs.store.StoreOptions.defaults())) {
