@@ -52,7 +52,7 @@ public final class MountCommand implements Callable<Integer> {
 
     @Option(names = "-o", paramLabel = "OPTIONS", description = "Comma-separated options: mode=excp|lossless, hot=N, "
             + "alpha=, beta=, bits=, opt_bits=, keep=published|budget, budget=, keep_last=N, keep_every=STEPS, seed_every=N, cache=SIZE, "
-            + "encode_threads=N, and the FUSE options allow_other, default_permissions, ro.")
+            + "encode_threads=N, idle=DURATION, and the FUSE options allow_other, default_permissions, ro.")
     List<String> options = new ArrayList<>();
 
     @Option(names = "-f", description = "Stay in the foreground (log to stderr).")
