@@ -130,6 +130,12 @@ public final class Store implements AutoCloseable {
         Metadata md;
         try {
             md = Metadata.open(d.resolve(Metadata.DB_FILE), false);
+            try {
+                md.addRowCopies();
+            } catch (IOException | RuntimeException e) {
+                md.close();
+                throw e;
+            }
         } catch (IOException | RuntimeException e) {
             fl.release();
             lc.close();
@@ -191,6 +197,13 @@ public final class Store implements AutoCloseable {
         }
         deleteGarbage();
         java.util.Set<String> referenced = db.referencedObjectFiles();
+        java.util.Set<String> byCopy = db.referencedObjectFilesByCopy();
+        if (byCopy != null && !byCopy.equals(referenced)) {
+            // a damaged row would make a live object look unreferenced: delete nothing, let verify name the damage
+            LOG.log(System.Logger.Level.ERROR, "metadata " + dir.resolve(Metadata.DB_FILE) + " is damaged: its versions table and"
+                    + " their copy name different objects; no unreferenced object is removed (run excpfs verify)");
+            return;
+        }
         for (String name : blobs.list(OBJECTS)) {
             String rel = name.substring(OBJECTS.length() + 1);
             if (!referenced.contains(rel)) {
@@ -421,11 +434,23 @@ public final class Store implements AutoCloseable {
             if (e.getCause() instanceof CommitStateUnknownException) committed = true;
             throw e;
         } finally {
-            blobs.delete(stagingName);
+            deleteQuietly(stagingName);
             if (!committed) {
-                blobs.delete(raw);
-                blobs.delete(sum);
+                deleteQuietly(raw);
+                deleteQuietly(sum);
             }
+        }
+    }
+
+    /**
+     * Cleanup that must not change the outcome of the operation it follows (a failure after a commit must not
+     * report the commit as failed): a file left behind is removed at the next open.
+     */
+    private void deleteQuietly(String name) {
+        try {
+            blobs.delete(name);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not delete " + name + " (removed at the next open): " + e.getMessage());
         }
     }
 
@@ -446,6 +471,13 @@ public final class Store implements AutoCloseable {
             Attr a = db.attr(ino);
             if (a.isDir()) throw new FsException(Errno.EISDIR, path);
             if (!a.isFile()) throw new FsException(Errno.EINVAL, path + " is not a regular file");
+            String damage = db.inodeRowMismatch(ino);
+            if (damage != null) throw new CorruptDataException(damage);
+            String named = db.pathOf(ino);
+            if (!named.equals(Metadata.normalize(path))) {
+                throw new CorruptDataException("metadata " + dir.resolve(Metadata.DB_FILE) + " is damaged: " + path
+                        + " resolves to inode " + ino + ", whose directory entry is " + named);
+            }
             return db.currentVersion(ino);
         });
         if (versionId == 0) return null;
@@ -459,6 +491,7 @@ public final class Store implements AutoCloseable {
         synchronized (db) {
             info = db.read(() -> db.version(versionId));
             if (info == null) throw new FsException(Errno.ENOENT, "no version " + versionId);
+            checkRow(versionId);
             pin(versionId);
             if (info.state() == VersionState.HOT) {
                 try {
@@ -529,9 +562,21 @@ public final class Store implements AutoCloseable {
                 throw new IOException(e.getMessage(), e);
             }
             if (link == null) throw new CorruptDataException("version " + versionId + " is missing from the metadata");
+            checkRow(versionId);
             if (link.state() != VersionState.COLD) throw new CorruptDataException("version " + versionId + " is read through a chain but is not COLD");
             return link;
         }
+    }
+
+    /** Fails with {@link CorruptDataException} when the metadata row of a version differs from its second copy. */
+    void checkRow(long versionId) throws IOException {
+        String damage;
+        try {
+            damage = db.read(() -> db.versionRowMismatch(versionId));
+        } catch (FsException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        if (damage != null) throw new CorruptDataException(damage);
     }
 
     byte[] readColdObject(String objectId, int crc) throws IOException {
