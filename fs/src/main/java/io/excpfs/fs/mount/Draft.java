@@ -5,13 +5,11 @@ import io.excpfs.fs.ops.FsException;
 import io.excpfs.fs.store.Store;
 import io.excpfs.fs.store.VersionInfo;
 import io.excpfs.fs.store.VersionView;
+import io.excpfs.fs.store.blob.BlobChannel;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 
 /**
@@ -29,7 +27,8 @@ final class Draft {
     private VersionView base;
     private boolean initialised;
     private Path stagingPath;
-    private FileChannel staging;
+    private BlobChannel staging;
+    private Store stagingStore;
     private long size;
     private long mtimeNanos;
     private boolean dirty;
@@ -80,8 +79,7 @@ final class Draft {
     synchronized int write(Store store, long offset, byte[] src, int len, boolean append) throws IOException {
         stage(store);
         long at = append ? size : offset;
-        ByteBuffer b = ByteBuffer.wrap(src, 0, len);
-        while (b.hasRemaining()) staging.write(b, at + b.position());
+        staging.writeFully(ByteBuffer.wrap(src, 0, len), at);
         size = Math.max(size, at + len);
         written = true;
         touch();
@@ -94,7 +92,7 @@ final class Draft {
         stage(store);
         staging.truncate(newSize);
         if (newSize > size) {
-            staging.write(ByteBuffer.allocate(1), newSize - 1);
+            staging.writeFully(ByteBuffer.allocate(1), newSize - 1);
         }
         size = newSize;
         touch();
@@ -110,26 +108,26 @@ final class Draft {
     private void stage(Store store) throws IOException {
         if (staging != null) return;
         Path p = store.newStagingFile();
-        FileChannel ch = null;
+        BlobChannel ch = null;
         try {
-            ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            ch = store.openStaging(p);
             if (base != null) {
                 byte[] buf = new byte[COPY_CHUNK];
                 for (long pos = 0; pos < size; ) {
                     int n = base.readAt(pos, buf, 0, buf.length);
                     if (n <= 0) break;
-                    ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
-                    while (b.hasRemaining()) ch.write(b, pos + b.position());
+                    ch.writeFully(ByteBuffer.wrap(buf, 0, n), pos);
                     pos += n;
                 }
             }
         } catch (IOException | RuntimeException e) {
             if (ch != null) ch.close();
-            Files.deleteIfExists(p);
+            store.dropStaging(p);
             throw e;
         }
         stagingPath = p;
         staging = ch;
+        stagingStore = store;
     }
 
     /**
@@ -166,7 +164,7 @@ final class Draft {
         if (staging != null) {
             try {
                 staging.close();
-                Files.deleteIfExists(stagingPath);
+                stagingStore.dropStaging(stagingPath);
             } catch (IOException e) {
                 StoreFileSystem.LOG.log(System.Logger.Level.WARNING, "dropping staging " + stagingPath + ": " + e);
             }

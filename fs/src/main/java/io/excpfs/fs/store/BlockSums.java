@@ -1,13 +1,12 @@
 package io.excpfs.fs.store;
 
+import io.excpfs.fs.store.blob.BlobChannel;
+import io.excpfs.fs.store.blob.Blobs;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 /**
@@ -20,8 +19,8 @@ record BlockSums(int blockSize, long rawSize, int[] crcs) {
     static final int VERSION = 1;
     private static final byte[] MAGIC = "EXCPSUM\0".getBytes(StandardCharsets.US_ASCII);
 
-    static BlockSums compute(Path raw) throws IOException {
-        try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.READ)) {
+    static BlockSums compute(Blobs blobs, String raw) throws IOException {
+        try (BlobChannel ch = blobs.open(raw, false)) {
             long size = ch.size();
             long blocks = (size + BLOCK - 1) / BLOCK;
             if (blocks > Integer.MAX_VALUE) throw new IOException("file too large: " + raw);
@@ -44,7 +43,7 @@ record BlockSums(int blockSize, long rawSize, int[] crcs) {
         return (int) c.getValue();
     }
 
-    static void readFully(FileChannel ch, ByteBuffer buf, long pos, Path name) throws IOException {
+    static void readFully(BlobChannel ch, ByteBuffer buf, long pos, String name) throws IOException {
         long at = pos;
         while (buf.hasRemaining()) {
             int n = ch.read(buf, at);
@@ -84,7 +83,7 @@ record BlockSums(int blockSize, long rawSize, int[] crcs) {
         return new BlockSums(blockSize, rawSize, crcs);
     }
 
-    static BlockSums read(Path sumFile) throws IOException {
-        return decode(Files.readAllBytes(sumFile), sumFile.toString());
+    static BlockSums read(Blobs blobs, String sumFile) throws IOException {
+        return decode(blobs.readAll(sumFile), sumFile);
     }
 }

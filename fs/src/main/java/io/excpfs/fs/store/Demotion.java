@@ -246,7 +246,13 @@ final class Demotion {
                 blocked.add(v.lineage());
                 if (pred != null && pred.state() == VersionState.HOT && !predFailed) continue;
                 boolean asSeed = seed.getOrDefault(id, true) || pred == null || pred.state() != VersionState.COLD;
-                eligible.put(id, new Member(v, db.read(() -> db.objectOf(id)), asSeed ? 0 : pred.id(), asSeed ? 0 : pred.depth()));
+                // the snapshot may be older than an encode that finished since: only a version still HOT has a raw object
+                String object = db.read(() -> {
+                    VersionInfo now = db.version(id);
+                    return now == null || now.state() != VersionState.HOT ? null : db.objectOf(id);
+                });
+                if (object == null) continue;
+                eligible.put(id, new Member(v, object, asSeed ? 0 : pred.id(), asSeed ? 0 : pred.depth()));
                 newerOf.put(id, newer);
             }
             for (Member m : eligible.values()) {
@@ -449,7 +455,12 @@ final class Demotion {
                         e.object().length == 0 ? 0.0 : (double) m.version().rawBytes() / e.object().length,
                         e.kind() == Kind.RESIDUAL ? " against version " + m.baseId() : ""));
             }
-            store.deleteGarbage();
+            try {
+                store.deleteGarbage();
+            } catch (IOException e) {
+                // committed: the new objects are referenced now and must stay; the garbage is retried later
+                LOG.log(System.Logger.Level.WARNING, "could not delete the replaced objects yet (retried after the next demotion or at the next open): " + e.getMessage());
+            }
         } catch (Exception | Error e) {
             boolean unknown = e.getCause() instanceof CommitStateUnknownException;
             if (!unknown) {

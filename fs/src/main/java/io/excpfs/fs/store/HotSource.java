@@ -2,12 +2,11 @@ package io.excpfs.fs.store;
 
 import io.excpfs.codec.ByteSource;
 
+import io.excpfs.fs.store.blob.BlobChannel;
+
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Exact bytes of a HOT object, verified block by block against its {@link BlockSums}: a flipped bit raises
@@ -15,19 +14,21 @@ import java.nio.file.StandardOpenOption;
  * deleted (demotion, retention). Thread safe.
  */
 final class HotSource implements ByteSource {
-    private final Path raw;
-    private final FileChannel channel;
+    private final String raw;
+    private final BlobChannel channel;
     private final BlockSums sums;
     private final byte[] block;
     private long cachedBlock = -1;
 
-    HotSource(Path raw, BlockSums sums) throws IOException {
+    /** Takes ownership of {@code channel} (closed here when the size does not match). */
+    HotSource(String raw, BlobChannel channel, BlockSums sums) throws IOException {
         this.raw = raw;
         this.sums = sums;
-        this.channel = FileChannel.open(raw, StandardOpenOption.READ);
-        if (channel.size() != sums.rawSize()) {
+        this.channel = channel;
+        long size = channel.size();
+        if (size != sums.rawSize()) {
             channel.close();
-            throw new CorruptDataException(raw + ": size " + channel.size() + " differs from the checksummed size " + sums.rawSize());
+            throw new CorruptDataException(raw + ": size " + size + " differs from the checksummed size " + sums.rawSize());
         }
         this.block = new byte[sums.blockSize()];
     }

@@ -784,4 +784,116 @@ final class Metadata implements AutoCloseable {
             Store.LOG.log(System.Logger.Level.WARNING, "closing metadata: " + e.getMessage());
         }
     }
+
+    // ---------------------------------------------------------------- row copies (damage to values)
+
+    /**
+     * Second copies of the columns that decide what a read returns, whom it is allowed to, and what retention may
+     * delete: covering indexes, which SQLite keeps equal to their table in every connection (an older excpfs or the
+     * sqlite3 shell included). SQLite pages carry no checksum, so a flipped byte inside a value goes unnoticed by
+     * SQLite itself; {@code PRAGMA integrity_check} compares every row with its index entries, and
+     * {@link #versionRowMismatch}/{@link #inodeRowMismatch} compare one row with its copy on each open. Added within
+     * format version 1 (like {@code encode_stats}): created when a store is opened writable.
+     */
+    private static final String[] ROW_COPIES = {
+            "CREATE INDEX IF NOT EXISTS versions_copy ON versions(id, ino, state, kind, object, object_crc, base, depth, raw_bytes, status)",
+            "CREATE INDEX IF NOT EXISTS inodes_copy ON inodes(ino, mode, uid, gid, version, target)",
+    };
+    private static final String VERSION_COPY_COLUMNS = "id, ino, state, kind, object, object_crc, base, depth, raw_bytes, status";
+    private static final String INODE_COPY_COLUMNS = "ino, mode, uid, gid, version, target";
+    private Boolean rowCopies;
+
+    /** Creates the row copies if missing (a writable open of a store written before they existed). */
+    synchronized void addRowCopies() throws IOException {
+        try (Statement s = conn.createStatement()) {
+            for (String ddl : ROW_COPIES) s.execute(ddl);
+            conn.commit();
+            rowCopies = null;
+        } catch (SQLException e) {
+            rollbackQuietly();
+            throw new IOException("metadata " + file + ": adding row copies: " + e.getMessage(), e);
+        }
+    }
+
+    private boolean hasRowCopies() throws SQLException {
+        if (rowCopies == null) {
+            rowCopies = queryLong("SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN ('versions_copy', 'inodes_copy')", 0) == 2;
+        }
+        return rowCopies;
+    }
+
+    /** Null when the row of version {@code id} equals its index copy (or the store has none), else what differs. */
+    String versionRowMismatch(long id) throws SQLException {
+        return rowMismatch("versions", "versions_copy", VERSION_COPY_COLUMNS, "id", id, "version " + id);
+    }
+
+    /** Null when the row of inode {@code ino} equals its index copy (or the store has none), else what differs. */
+    String inodeRowMismatch(long ino) throws SQLException {
+        return rowMismatch("inodes", "inodes_copy", INODE_COPY_COLUMNS, "ino", ino, "inode " + ino);
+    }
+
+    private String rowMismatch(String table, String index, String columns, String key, long id, String what) throws SQLException {
+        if (!hasRowCopies()) return null;
+        List<Object> row = rowValues("SELECT " + columns + " FROM " + table + " NOT INDEXED WHERE " + key + "=?", id);
+        List<Object> copy = rowValues("SELECT " + columns + " FROM " + table + " INDEXED BY " + index + " WHERE " + key + "=?", id);
+        if (java.util.Objects.equals(row, copy)) return null;
+        String[] names = columns.split(", ");
+        if (row == null || copy == null) {
+            return file + " is damaged: the row of " + what + " is " + (row == null ? "missing from its table" : "missing from its copy " + index);
+        }
+        for (int i = 0; i < names.length; i++) {
+            if (!java.util.Objects.equals(row.get(i), copy.get(i))) {
+                return file + " is damaged: " + what + " has " + names[i] + " " + row.get(i) + " in its row but " + copy.get(i) + " in its copy " + index;
+            }
+        }
+        return file + " is damaged: the row of " + what + " differs from its copy " + index;
+    }
+
+    private List<Object> rowValues(String sql, long id) throws SQLException {
+        try (ResultSet rs = st(sql, id).executeQuery()) {
+            if (!rs.next()) return null;
+            int n = rs.getMetaData().getColumnCount();
+            List<Object> out = new ArrayList<>(n);
+            for (int i = 1; i <= n; i++) {
+                Object o = rs.getObject(i);
+                out.add(o instanceof Integer x ? Long.valueOf(x) : o);
+            }
+            return out;
+        }
+    }
+
+    /** {@code PRAGMA integrity_check}: structure, and every row against its index entries; one line per problem. */
+    synchronized List<String> integrityProblems() throws IOException {
+        List<String> out = new ArrayList<>();
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("PRAGMA integrity_check(100)")) {
+            while (rs.next()) {
+                String line = rs.getString(1);
+                if (!"ok".equals(line)) out.add(file + ": " + line);
+            }
+            conn.rollback();
+        } catch (SQLException e) {
+            rollbackQuietly();
+            out.add(file + ": integrity check failed: " + e.getMessage());
+        }
+        return out;
+    }
+
+    /** The object files the index copy of the versions table references; null when the store has no row copies. */
+    synchronized Set<String> referencedObjectFilesByCopy() throws IOException {
+        try {
+            if (!hasRowCopies()) {
+                conn.rollback();
+                return null;
+            }
+            Set<String> out = new HashSet<>();
+            try (ResultSet rs = st("SELECT state, object FROM versions INDEXED BY versions_copy").executeQuery()) {
+                while (rs.next()) out.addAll(objectFiles(VersionState.valueOf(rs.getString(1)), rs.getString(2)));
+            }
+            conn.rollback();
+            return out;
+        } catch (SQLException | IllegalArgumentException e) {
+            rollbackQuietly();
+            throw new IOException("metadata " + file + ": " + e.getMessage(), e);
+        }
+    }
 }

@@ -10,19 +10,20 @@ import io.excpfs.fs.ops.Errno;
 import io.excpfs.fs.ops.FileSystemOps;
 import io.excpfs.fs.ops.FsException;
 import io.excpfs.fs.ops.StatFs;
+import io.excpfs.fs.store.blob.BlobChannel;
+import io.excpfs.fs.store.blob.Blobs;
+import io.excpfs.fs.store.blob.LocalBlobs;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -32,12 +33,13 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
  * The versioned store: namespace by path, versions, lineages and history over SQLite metadata ({@code excpfs.db})
  * and immutable objects ({@code objects/}), with raw files being written in {@code staging/}. One public entry
- * point for the mount and the CLI.
+ * point for the mount and the CLI. All object and staging I/O goes through {@link Blobs}.
  *
  * <p>Every namespace or metadata change is one transaction. Objects are written and fsynced before the commit that
  * references them and deleted only after the commit that makes them unreachable. A sealed version is HOT (exact
@@ -48,11 +50,13 @@ import java.util.stream.Stream;
 public final class Store implements AutoCloseable {
     static final System.Logger LOG = System.getLogger("excpfs.store");
     static final int NAME_MAX = 255;
+    static final String OBJECTS = "objects", STAGING = "staging";
 
     private final Path dir;
     private final StoreOptions options;
     private final boolean readOnly;
     private final Metadata db;
+    private final Blobs blobs;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final BaseCache bases;
@@ -63,9 +67,10 @@ public final class Store implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     private volatile boolean closed;
 
-    private Store(Path dir, StoreOptions options, boolean readOnly, Metadata db, FileChannel lockChannel, FileLock lock,
-                  Codec codec) {
+    private Store(Path dir, StoreOptions options, boolean readOnly, Metadata db, Blobs blobs, FileChannel lockChannel,
+                  FileLock lock, Codec codec) {
         this.codec = codec;
+        this.blobs = blobs;
         this.dir = dir;
         this.options = options;
         this.readOnly = readOnly;
@@ -89,6 +94,11 @@ public final class Store implements AutoCloseable {
     }
 
     static Store open(Path dir, StoreOptions options, Codec codec) throws IOException {
+        return open(dir, options, codec, LocalBlobs::new);
+    }
+
+    /** Opens with object and staging I/O through {@code blobs} (given the store directory): tests inject faults. */
+    static Store open(Path dir, StoreOptions options, Codec codec, Function<Path, Blobs> blobsOf) throws IOException {
         Path d = dir.toAbsolutePath().normalize();
         if (!Files.exists(d)) {
             Files.createDirectories(d);
@@ -102,8 +112,8 @@ public final class Store implements AutoCloseable {
         } else if (!Files.exists(d.resolve(Metadata.DB_FILE)) && !isEmptyDir(d)) {
             throw new StoreFormatException(d + " is not an excpfs store (no " + Metadata.DB_FILE + ") and not empty");
         }
-        Files.createDirectories(d.resolve("objects"));
-        Files.createDirectories(d.resolve("staging"));
+        Blobs blobs = blobsOf.apply(d);
+        if (blobs.createDirectory("objects") | blobs.createDirectory("staging")) blobs.syncDirectory(Blobs.ROOT);
         FileChannel lc = FileChannel.open(d.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock fl;
         try {
@@ -121,12 +131,18 @@ public final class Store implements AutoCloseable {
         Metadata md;
         try {
             md = Metadata.open(d.resolve(Metadata.DB_FILE), false);
+            try {
+                md.addRowCopies();
+            } catch (IOException | RuntimeException e) {
+                md.close();
+                throw e;
+            }
         } catch (IOException | RuntimeException e) {
             fl.release();
             lc.close();
             throw e;
         }
-        Store s = new Store(d, options, false, md, lc, fl, codec);
+        Store s = new Store(d, options, false, md, blobs, lc, fl, codec);
         try {
             s.recover();
         } catch (IOException | RuntimeException e) {
@@ -148,7 +164,13 @@ public final class Store implements AutoCloseable {
     static Store openReadOnly(Path dir, Codec codec) throws IOException {
         Path d = dir.toAbsolutePath().normalize();
         if (!Files.exists(d.resolve(Metadata.DB_FILE))) throw new StoreFormatException(d + " is not an excpfs store (no " + Metadata.DB_FILE + ")");
-        return new Store(d, StoreOptions.defaults(), true, Metadata.open(d.resolve(Metadata.DB_FILE), true), null, null, codec);
+        return openReadOnly(dir, codec, LocalBlobs::new);
+    }
+
+    static Store openReadOnly(Path dir, Codec codec, Function<Path, Blobs> blobsOf) throws IOException {
+        Path d = dir.toAbsolutePath().normalize();
+        if (!Files.exists(d.resolve(Metadata.DB_FILE))) throw new StoreFormatException(d + " is not an excpfs store (no " + Metadata.DB_FILE + ")");
+        return new Store(d, StoreOptions.defaults(), true, Metadata.open(d.resolve(Metadata.DB_FILE), true), blobsOf.apply(d), null, null, codec);
     }
 
     private static boolean isEmptyDir(Path d) throws IOException {
@@ -170,22 +192,24 @@ public final class Store implements AutoCloseable {
     // ---------------------------------------------------------------- recovery
 
     private void recover() throws IOException {
-        try (Stream<Path> s = Files.list(dir.resolve("staging"))) {
-            for (Path p : s.toList()) {
-                LOG.log(System.Logger.Level.INFO, "dropping unsealed staging file " + p.getFileName());
-                Files.deleteIfExists(p);
-            }
+        for (String name : blobs.list(STAGING)) {
+            LOG.log(System.Logger.Level.INFO, "dropping unsealed staging file " + name.substring(STAGING.length() + 1));
+            blobs.delete(name);
         }
         deleteGarbage();
         java.util.Set<String> referenced = db.referencedObjectFiles();
-        Path objects = dir.resolve("objects");
-        try (Stream<Path> s = Files.walk(objects, 2)) {
-            for (Path p : s.filter(Files::isRegularFile).toList()) {
-                String rel = objects.relativize(p).toString();
-                if (!referenced.contains(rel)) {
-                    LOG.log(System.Logger.Level.INFO, "removing unreferenced object " + rel + " (left by an interrupted write)");
-                    Files.deleteIfExists(p);
-                }
+        java.util.Set<String> byCopy = db.referencedObjectFilesByCopy();
+        if (byCopy != null && !byCopy.equals(referenced)) {
+            // a damaged row would make a live object look unreferenced: delete nothing, let verify name the damage
+            LOG.log(System.Logger.Level.ERROR, "metadata " + dir.resolve(Metadata.DB_FILE) + " is damaged: its versions table and"
+                    + " their copy name different objects; no unreferenced object is removed (run excpfs verify)");
+            return;
+        }
+        for (String name : blobs.list(OBJECTS)) {
+            String rel = name.substring(OBJECTS.length() + 1);
+            if (!referenced.contains(rel)) {
+                LOG.log(System.Logger.Level.INFO, "removing unreferenced object " + rel + " (left by an interrupted write)");
+                blobs.delete(name);
             }
         }
     }
@@ -194,8 +218,7 @@ public final class Store implements AutoCloseable {
     void deleteGarbage() throws IOException {
         List<String> garbage = db.garbage();
         if (garbage.isEmpty()) return;
-        Path objects = dir.resolve("objects");
-        for (String rel : garbage) Files.deleteIfExists(objects.resolve(rel));
+        for (String rel : garbage) blobs.delete(OBJECTS + "/" + rel);
         db.forgetGarbage(garbage);
     }
 
@@ -317,27 +340,43 @@ public final class Store implements AutoCloseable {
 
     // ---------------------------------------------------------------- content
 
-    /** A new empty file in {@code staging/} to write a version into, then {@link #seal}. */
+    /** A new empty file in {@code staging/} to write a version into (through {@link #openStaging}), then {@link #seal}. */
     public Path newStagingFile() throws IOException {
         if (readOnly) throw new IOException("store is read-only");
-        Path p = dir.resolve("staging").resolve(newId() + ".tmp");
-        Files.createFile(p);
+        Path p = dir.resolve(STAGING).resolve(newId() + ".tmp");
+        blobs.create(stagingName(p)).close();
         return p;
+    }
+
+    /** Opens a staging file from {@link #newStagingFile} for reading and writing. */
+    public BlobChannel openStaging(Path staging) throws IOException {
+        return blobs.open(stagingName(staging), true);
+    }
+
+    /** Deletes a staging file that will not be sealed; false when it was already gone. */
+    public boolean dropStaging(Path staging) throws IOException {
+        return blobs.delete(stagingName(staging));
+    }
+
+    private String stagingName(Path staging) throws IOException {
+        Path parent = staging.getParent();
+        if (parent == null || !parent.equals(dir.resolve(STAGING))) throw new IOException(staging + " is not a staging file of store " + dir);
+        return STAGING + "/" + staging.getFileName();
     }
 
     /** A new staging file holding the current content of {@code path} (for writes without O_TRUNC). */
     public Path newStagingCopy(String path) throws FsException, IOException {
         Path p = newStagingFile();
-        try (VersionView v = openCurrent(path); OutputStream out = Files.newOutputStream(p, StandardOpenOption.WRITE)) {
+        try (VersionView v = openCurrent(path); BlobChannel out = openStaging(p)) {
             if (v == null) return p;
             byte[] buf = new byte[1 << 20];
             for (long pos = 0; pos < v.size(); ) {
                 int n = v.readAt(pos, buf, 0, buf.length);
-                out.write(buf, 0, n);
+                out.writeFully(ByteBuffer.wrap(buf, 0, n), pos);
                 pos += n;
             }
         } catch (FsException | IOException | RuntimeException e) {
-            Files.deleteIfExists(p);
+            dropStaging(p);
             throw e;
         }
         return p;
@@ -369,27 +408,22 @@ public final class Store implements AutoCloseable {
     public VersionInfo seal(long ino, Path staging, long mtimeNanos) throws FsException, IOException {
         writable();
         String id = newId();
-        Path objects = dir.resolve("objects");
-        String rawRel = id.substring(0, 2) + "/" + id + ".raw";
-        String sumRel = id.substring(0, 2) + "/" + id + ".sum";
-        Path raw = objects.resolve(rawRel);
-        Path sum = objects.resolve(sumRel);
+        String fanout = fanout(id);
+        String raw = fanout + "/" + id + ".raw";
+        String sum = fanout + "/" + id + ".sum";
+        String stagingName = stagingName(staging);
         boolean committed = false;
         try {
-            try (FileChannel ch = FileChannel.open(staging, StandardOpenOption.WRITE)) {
-                ch.force(true);
+            try (BlobChannel ch = blobs.open(stagingName, true)) {
+                ch.force();
             }
-            BlockSums sums = BlockSums.compute(staging);
-            Files.createDirectories(raw.getParent());
-            try {
-                Files.move(staging, raw, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.copy(staging, raw);
-                Files.delete(staging);
-            }
+            BlockSums sums = BlockSums.compute(blobs, stagingName);
             byte[] sumBytes = sums.encode();
-            writeDurably(sum, sumBytes);
-            fsyncDir(raw.getParent());
+            // the .sum is durable before the .raw gets its name, so a .raw under objects/ always has its sums
+            createFanout(fanout);
+            blobs.writeDurably(sum, sumBytes);
+            blobs.rename(stagingName, raw);
+            blobs.syncDirectory(fanout);
             long size = sums.rawSize();
             long stored = size + sumBytes.length;
             VersionInfo v = db.write(() -> db.seal(ino, id, size, stored, BlockSums.crc(sumBytes, 0, sumBytes.length), now(), mtimeNanos));
@@ -401,12 +435,34 @@ public final class Store implements AutoCloseable {
             if (e.getCause() instanceof CommitStateUnknownException) committed = true;
             throw e;
         } finally {
-            Files.deleteIfExists(staging);
+            deleteQuietly(stagingName);
             if (!committed) {
-                Files.deleteIfExists(raw);
-                Files.deleteIfExists(sum);
+                deleteQuietly(raw);
+                deleteQuietly(sum);
             }
         }
+    }
+
+    /**
+     * Cleanup that must not change the outcome of the operation it follows (a failure after a commit must not
+     * report the commit as failed): a file left behind is removed at the next open.
+     */
+    private void deleteQuietly(String name) {
+        try {
+            blobs.delete(name);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not delete " + name + " (removed at the next open): " + e.getMessage());
+        }
+    }
+
+    /** {@code objects/ab} for an object id {@code ab...}. */
+    private static String fanout(String objectId) {
+        return OBJECTS + "/" + objectId.substring(0, 2);
+    }
+
+    /** Creates a fan-out directory, durably: a crash after the commit must not take it and its objects away. */
+    private void createFanout(String fanout) throws IOException {
+        if (blobs.createDirectory(fanout)) blobs.syncDirectory(OBJECTS);
     }
 
     /** Opens a pinned view of the current version of {@code path}; null when the file has no version (empty). */
@@ -416,6 +472,13 @@ public final class Store implements AutoCloseable {
             Attr a = db.attr(ino);
             if (a.isDir()) throw new FsException(Errno.EISDIR, path);
             if (!a.isFile()) throw new FsException(Errno.EINVAL, path + " is not a regular file");
+            String damage = db.inodeRowMismatch(ino);
+            if (damage != null) throw new CorruptDataException(damage);
+            String named = db.pathOf(ino);
+            if (!named.equals(Metadata.normalize(path))) {
+                throw new CorruptDataException("metadata " + dir.resolve(Metadata.DB_FILE) + " is damaged: " + path
+                        + " resolves to inode " + ino + ", whose directory entry is " + named);
+            }
             return db.currentVersion(ino);
         });
         if (versionId == 0) return null;
@@ -429,6 +492,7 @@ public final class Store implements AutoCloseable {
         synchronized (db) {
             info = db.read(() -> db.version(versionId));
             if (info == null) throw new FsException(Errno.ENOENT, "no version " + versionId);
+            checkRow(versionId);
             pin(versionId);
             if (info.state() == VersionState.HOT) {
                 try {
@@ -450,20 +514,21 @@ public final class Store implements AutoCloseable {
     }
 
     HotSource openHot(String objectId) throws IOException {
-        Path objects = dir.resolve("objects");
         String prefix = objectId.substring(0, 2) + "/" + objectId;
-        Path sumFile = objects.resolve(prefix + ".sum");
         BlockSums sums;
         try {
-            sums = BlockSums.read(sumFile);
+            sums = BlockSums.read(blobs, OBJECTS + "/" + prefix + ".sum");
         } catch (NoSuchFileException e) {
             throw new CorruptDataException("object " + prefix + ".sum is missing", e);
         }
+        String raw = OBJECTS + "/" + prefix + ".raw";
+        BlobChannel ch;
         try {
-            return new HotSource(objects.resolve(prefix + ".raw"), sums);
+            ch = blobs.open(raw, false);
         } catch (NoSuchFileException e) {
             throw new CorruptDataException("object " + prefix + ".raw is missing", e);
         }
+        return new HotSource(raw, ch, sums);
     }
 
     /**
@@ -498,16 +563,28 @@ public final class Store implements AutoCloseable {
                 throw new IOException(e.getMessage(), e);
             }
             if (link == null) throw new CorruptDataException("version " + versionId + " is missing from the metadata");
+            checkRow(versionId);
             if (link.state() != VersionState.COLD) throw new CorruptDataException("version " + versionId + " is read through a chain but is not COLD");
             return link;
         }
     }
 
+    /** Fails with {@link CorruptDataException} when the metadata row of a version differs from its second copy. */
+    void checkRow(long versionId) throws IOException {
+        String damage;
+        try {
+            damage = db.read(() -> db.versionRowMismatch(versionId));
+        } catch (FsException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        if (damage != null) throw new CorruptDataException(damage);
+    }
+
     byte[] readColdObject(String objectId, int crc) throws IOException {
-        Path p = dir.resolve("objects").resolve(objectId.substring(0, 2)).resolve(objectId + ".excp");
+        String p = fanout(objectId) + "/" + objectId + ".excp";
         byte[] b;
         try {
-            b = Files.readAllBytes(p);
+            b = blobs.readAll(p);
         } catch (NoSuchFileException e) {
             throw new CorruptDataException("object " + p + " is missing", e);
         }
@@ -515,17 +592,17 @@ public final class Store implements AutoCloseable {
         return b;
     }
 
-    /** Writes an encoded object durably and returns its CRC32C. */
+    /** Writes an encoded object durably (content and name) and returns its CRC32C. */
     int writeColdObject(String objectId, byte[] object) throws IOException {
-        Path p = dir.resolve("objects").resolve(objectId.substring(0, 2)).resolve(objectId + ".excp");
-        Files.createDirectories(p.getParent());
-        writeDurably(p, object);
-        fsyncDir(p.getParent());
+        String fanout = fanout(objectId);
+        createFanout(fanout);
+        blobs.writeDurably(fanout + "/" + objectId + ".excp", object);
+        blobs.syncDirectory(fanout);
         return BlockSums.crc(object, 0, object.length);
     }
 
     void deleteColdObject(String objectId) throws IOException {
-        Files.deleteIfExists(dir.resolve("objects").resolve(objectId.substring(0, 2)).resolve(objectId + ".excp"));
+        blobs.delete(fanout(objectId) + "/" + objectId + ".excp");
     }
 
     void cacheReconstruction(long versionId, Reconstruction r) { bases.put(versionId, r); }
@@ -642,29 +719,15 @@ public final class Store implements AutoCloseable {
         return i.getEpochSecond() * 1_000_000_000L + i.getNano();
     }
 
-    static void writeDurably(Path p, byte[] data) throws IOException {
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(data);
-            while (b.hasRemaining()) ch.write(b);
-            ch.force(true);
-        }
-    }
-
-    static void fsyncDir(Path d) {
-        try (FileChannel ch = FileChannel.open(d, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException ignored) {
-            // some file systems refuse fsync on directories; the file itself is synced
-        }
-    }
-
     /** Copies a whole stream into a new staging file (for import and tests). */
     public Path stage(InputStream in) throws IOException {
         Path p = newStagingFile();
-        try (OutputStream out = Files.newOutputStream(p, StandardOpenOption.WRITE)) {
-            in.transferTo(out);
+        try (BlobChannel out = openStaging(p)) {
+            byte[] buf = new byte[1 << 16];
+            long pos = 0;
+            for (int n; (n = in.read(buf)) > 0; pos += n) out.writeFully(ByteBuffer.wrap(buf, 0, n), pos);
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(p);
+            dropStaging(p);
             throw e;
         }
         return p;
@@ -689,5 +752,7 @@ public final class Store implements AutoCloseable {
 
     boolean isClosed() { return closed; }
 
-    Path objectsDir() { return dir.resolve("objects"); }
+    Path objectsDir() { return dir.resolve(OBJECTS); }
+
+    Blobs blobs() { return blobs; }
 }
