@@ -248,8 +248,8 @@ final class Demotion {
                 boolean asSeed = seed.getOrDefault(id, true) || pred == null || pred.state() != VersionState.COLD;
                 // the snapshot may be older than an encode that finished since: only a version still HOT has a raw object
                 String object = db.read(() -> {
-                    VersionInfo now = db.version(id);
-                    return now == null || now.state() != VersionState.HOT ? null : db.objectOf(id);
+                    VersionInfo current = db.version(id);
+                    return current == null || current.state() != VersionState.HOT ? null : db.objectOf(id);
                 });
                 if (object == null) continue;
                 eligible.put(id, new Member(v, object, asSeed ? 0 : pred.id(), asSeed ? 0 : pred.depth()));
