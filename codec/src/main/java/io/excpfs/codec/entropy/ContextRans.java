@@ -187,6 +187,19 @@ public final class ContextRans {
         out.bytes(buf, pos, buf.length - pos);
     }
 
+    /** Moves {@code in} past one stream of this alphabet without decoding it (its tables are still checked). */
+    public static void skip(BytesIn in, int alphabet) throws CorruptObjectException {
+        int modelAt = in.position();
+        int m = in.u8("entropy model");
+        if (m > 2) throw in.corrupt("unknown entropy model " + m, modelAt);
+        Model model = Model.values()[m];
+        if (model == Model.NEIGHBOUR) in.count("context row length", Integer.MAX_VALUE);
+        for (int c = contexts(model, alphabet); c > 0; c--) readTable(in, alphabet);
+        int len = in.count("entropy payload length", in.remaining());
+        if (len < 8) throw in.corrupt("entropy payload shorter than its two states");
+        in.skip(len, "entropy payload");
+    }
+
     /** Decodes {@code n} symbols into {@code dst[0..n)}. */
     public static void decode(BytesIn in, byte[] dst, int n, int alphabet) throws CorruptObjectException {
         int modelAt = in.position();
