@@ -17,8 +17,22 @@ import java.nio.file.Path;
 public final class ChainDecodeRun {
     private ChainDecodeRun() {}
 
+    /**
+     * With {@code -Dwarmup=true} and the cache module on the class path: runs the mount's decoder warm-up
+     * ({@code io.excpfs.cache.DecoderWarmUp}) to its end first, and prints its CPU time.
+     */
+    private static void warmUp() throws Exception {
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long w0 = System.nanoTime(), c0 = os.getProcessCpuTime();
+        Class.forName("io.excpfs.cache.DecoderWarmUp").getMethod("start").invoke(null);
+        for (Thread t : Thread.getAllStackTraces().keySet()) if (t.getName().equals("excpfs-decoder-warm-up")) t.join();
+        System.out.printf("warm-up: wall %.3f s, process cpu %.3f s%n", (System.nanoTime() - w0) / 1e9, (os.getProcessCpuTime() - c0) / 1e9);
+    }
+
     public static void main(String[] args) throws Exception {
         int rounds = Integer.parseInt(args[0]);
+        if (Boolean.getBoolean("warmup")) warmUp();
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
