@@ -223,8 +223,9 @@ public final class ContextRans {
         int x0 = (b[start] & 0xFF) | (b[start + 1] & 0xFF) << 8 | (b[start + 2] & 0xFF) << 16 | (b[start + 3] & 0xFF) << 24;
         int x1 = (b[start + 4] & 0xFF) | (b[start + 5] & 0xFF) << 8 | (b[start + 6] & 0xFF) << 16 | (b[start + 7] & 0xFF) << 24;
         int p = start + 8;
-        // per context and slot: the symbol, and (freq << 16 | slot - cum) for the state update; contexts without
-        // symbols share one trap block whose zero step drops the state below LOW, which the decode loops report
+        // per context and slot the symbol; per table block and symbol (freq << 16 | cum) for the state update, a small
+        // table that stays in L1. Contexts without symbols share one trap block, whose entry turns the state
+        // negative, which the decode loops report
         int[] tableBase = new int[nc];
         int[] zeroBelow = new int[nc];
         int usedCount = 0;
@@ -235,21 +236,22 @@ public final class ContextRans {
         if (usedCount == 0 && n > 0) throw in.corrupt("entropy model has no symbols", start);
         int trap = usedCount < nc ? 1 : 0;
         byte[] symbolOf = new byte[(usedCount + trap) * TOTAL];
-        int[] step = new int[(usedCount + trap) * TOTAL];
+        int[] fc = new int[(usedCount + trap) << 8];
+        if (trap == 1) fc[usedCount << 8] = TOTAL;
         for (int c = 0; c < nc; c++) {
             if (tableBase[c] < 0) {
                 tableBase[c] = usedCount * TOTAL;
                 continue;
             }
+            int block = (tableBase[c] >>> PROB_BITS) << 8;
             for (int k = 0; k < alphabet; k++) {
                 int from = tableBase[c] + cum[c][k], f = freq[c][k];
                 if (f == 0) continue;
                 Arrays.fill(symbolOf, from, from + f, (byte) k);
-                int packed = f << 16;
-                for (int j = 0; j < f; j++) step[from + j] = packed | j;
+                fc[block | k] = f << 16 | cum[c][k];
             }
         }
-        Tables t = new Tables(tableBase, zeroBelow, symbolOf, step, b, end);
+        Tables t = new Tables(tableBase, zeroBelow, symbolOf, fc, b, end);
         long state = switch (model) {
             case ORDER0 -> t.order0(dst, n, x0, x1, p);
             case NEIGHBOUR -> t.neighbour(dst, n, row, x0, x1, p);
@@ -263,22 +265,25 @@ public final class ContextRans {
      * 1) while at least 4 payload bytes are left, which is all a pair can consume (a state takes at most 2 bytes
      * after a step: it is at least 2^9 and LOW is 2^23), then one symbol at a time with every read checked. A valid
      * state always lies in [LOW, 2^31) after renormalisation; the sign bits of {@code x} and {@code x - LOW} are
-     * collected into {@code bad}, which catches a stream that used an empty context (the trap block). Each returns
+     * collected into {@code bad}, which catches a stream that used an empty context (the trap block).
+     * The table block of slot {@code t} is {@code t >>> PROB_BITS}, so its (freq, cum) entries start at
+     * {@code (t >>> 6) & ~0xFF}. Each returns
      * the two final states (state 1 in the high half), or 0 when the stream ran out, was not consumed exactly, or
      * went bad.
      */
-    private record Tables(int[] base, int[] zeroBelow, byte[] symbolOf, int[] step, byte[] b, int end) {
+    private record Tables(int[] base, int[] zeroBelow, byte[] symbolOf, int[] fc, byte[] b, int end) {
         long order0(byte[] dst, int n, int x0, int x1, int p) {
             byte[] symbolOf = this.symbolOf, b = this.b;
-            int[] step = this.step;
+            int[] fc = this.fc;
             int end = this.end, bad = 0, i = 0;
             for (; i + 1 < n && p + 4 <= end; i += 2) {
                 int s0 = x0 & MASK, s1 = x1 & MASK;
-                int st0 = step[s0], st1 = step[s1];
-                dst[i] = symbolOf[s0];
-                dst[i + 1] = symbolOf[s1];
-                x0 = (st0 >>> 16) * (x0 >>> PROB_BITS) + (st0 & 0xFFFF);
-                x1 = (st1 >>> 16) * (x1 >>> PROB_BITS) + (st1 & 0xFFFF);
+                int sym0 = symbolOf[s0], sym1 = symbolOf[s1];
+                dst[i] = (byte) sym0;
+                dst[i + 1] = (byte) sym1;
+                int fc0 = fc[sym0 & 0xFF], fc1 = fc[sym1 & 0xFF];
+                x0 = (fc0 >>> 16) * (x0 >>> PROB_BITS) + s0 - (fc0 & 0xFFFF);
+                x1 = (fc1 >>> 16) * (x1 >>> PROB_BITS) + s1 - (fc1 & 0xFFFF);
                 if (x0 < LOW) {
                     x0 = x0 << 8 | b[p++] & 0xFF;
                     if (x0 < LOW) x0 = x0 << 8 | b[p++] & 0xFF;
@@ -294,7 +299,7 @@ public final class ContextRans {
 
         long neighbour(byte[] dst, int n, int row, int x0, int x1, int p) {
             byte[] symbolOf = this.symbolOf, b = this.b;
-            int[] step = this.step, base = this.base, zeroBelow = this.zeroBelow;
+            int[] fc = this.fc, base = this.base, zeroBelow = this.zeroBelow;
             int end = this.end, bad = 0, i = 0;
             int from = row == 0 ? Integer.MAX_VALUE : row; // first symbol with an upper neighbour
             int left = 0; // previous symbol != 0
@@ -303,15 +308,17 @@ public final class ContextRans {
                 int s0 = x0 & MASK;
                 int t0 = base[c0] + s0;
                 int nz0 = (zeroBelow[c0] - 1 - s0) >>> 31;
-                dst[i] = symbolOf[t0];
+                int sym0 = symbolOf[t0] & 0xFF;
+                dst[i] = (byte) sym0;
                 int c1 = nz0 | (i + 1 >= from ? nonZero(dst[i + 1 - row]) << 1 : 0);
                 int s1 = x1 & MASK;
                 int t1 = base[c1] + s1;
                 left = (zeroBelow[c1] - 1 - s1) >>> 31;
-                dst[i + 1] = symbolOf[t1];
-                int st0 = step[t0], st1 = step[t1];
-                x0 = (st0 >>> 16) * (x0 >>> PROB_BITS) + (st0 & 0xFFFF);
-                x1 = (st1 >>> 16) * (x1 >>> PROB_BITS) + (st1 & 0xFFFF);
+                int sym1 = symbolOf[t1] & 0xFF;
+                dst[i + 1] = (byte) sym1;
+                int fc0 = fc[(t0 >>> 6 & ~0xFF) | sym0], fc1 = fc[(t1 >>> 6 & ~0xFF) | sym1];
+                x0 = (fc0 >>> 16) * (x0 >>> PROB_BITS) + s0 - (fc0 & 0xFFFF);
+                x1 = (fc1 >>> 16) * (x1 >>> PROB_BITS) + s1 - (fc1 & 0xFFFF);
                 if (x0 < LOW) {
                     x0 = x0 << 8 | b[p++] & 0xFF;
                     if (x0 < LOW) x0 = x0 << 8 | b[p++] & 0xFF;
@@ -327,7 +334,7 @@ public final class ContextRans {
 
         long previous(byte[] dst, int n, int x0, int x1, int p) {
             byte[] symbolOf = this.symbolOf, b = this.b;
-            int[] step = this.step, base = this.base;
+            int[] fc = this.fc, base = this.base;
             int end = this.end, bad = 0, i = 0;
             int prev = 0;
             for (; i + 1 < n && p + 4 <= end; i += 2) {
@@ -337,9 +344,9 @@ public final class ContextRans {
                 prev = symbolOf[t1] & 0xFF;
                 dst[i] = (byte) sym0;
                 dst[i + 1] = (byte) prev;
-                int st0 = step[t0], st1 = step[t1];
-                x0 = (st0 >>> 16) * (x0 >>> PROB_BITS) + (st0 & 0xFFFF);
-                x1 = (st1 >>> 16) * (x1 >>> PROB_BITS) + (st1 & 0xFFFF);
+                int fc0 = fc[(t0 >>> 6 & ~0xFF) | sym0], fc1 = fc[(t1 >>> 6 & ~0xFF) | prev];
+                x0 = (fc0 >>> 16) * (x0 >>> PROB_BITS) + (t0 & MASK) - (fc0 & 0xFFFF);
+                x1 = (fc1 >>> 16) * (x1 >>> PROB_BITS) + (t1 & MASK) - (fc1 & 0xFFFF);
                 if (x0 < LOW) {
                     x0 = x0 << 8 | b[p++] & 0xFF;
                     if (x0 < LOW) x0 = x0 << 8 | b[p++] & 0xFF;
@@ -364,9 +371,10 @@ public final class ContextRans {
                 };
                 int x = (i & 1) == 0 ? x0 : x1;
                 int t = base[c] + (x & MASK);
-                int st = step[t];
-                dst[i] = symbolOf[t];
-                x = (st >>> 16) * (x >>> PROB_BITS) + (st & 0xFFFF);
+                int sym = symbolOf[t] & 0xFF;
+                dst[i] = (byte) sym;
+                int f = fc[(t >>> 6 & ~0xFF) | sym];
+                x = (f >>> 16) * (x >>> PROB_BITS) + (t & MASK) - (f & 0xFFFF);
                 while (x < LOW && x >= 0) {
                     if (p >= end) return 0;
                     x = x << 8 | b[p++] & 0xFF;
