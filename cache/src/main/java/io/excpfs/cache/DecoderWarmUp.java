@@ -51,7 +51,9 @@ public final class DecoderWarmUp {
         if (!STARTED.compareAndSet(false, true)) return;
         Thread t = new Thread(() -> {
             try {
+                long t0 = System.nanoTime();
                 run(4);
+                LOG.log(System.Logger.Level.INFO, "decoder warm-up done in {0} ms", (System.nanoTime() - t0) / 1_000_000);
             } catch (IOException | CorruptObjectException | RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "decoder warm-up failed (reads still work, the first one is slower): " + e, e);
             }
