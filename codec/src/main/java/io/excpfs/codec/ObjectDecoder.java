@@ -9,6 +9,7 @@ import io.excpfs.codec.lossless.BytePlaneCoder;
 import io.excpfs.codec.lossless.SkeletonCoder;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Reads the body of a stored object (grammar in docs/format.md) back into a {@link Reconstruction}. */
@@ -44,30 +45,55 @@ final class ObjectDecoder {
         if (skeleton.length != skeletonBytes) throw in.corrupt("skeleton is " + skeleton.length + " bytes, layout needs " + skeletonBytes, layoutAt);
         Map<String, TensorRegion> baseRegions = new HashMap<>();
         if (b != null) for (TensorRegion r : b.layout().regions()) baseRegions.put(r.key(), r);
-        Map<String, byte[]> regions = new HashMap<>();
-        for (TensorRegion r : layout.regions()) {
+        List<TensorRegion> layoutRegions = layout.regions();
+        int count = layoutRegions.size();
+        int[] coding = new int[count], start = new int[count + 1];
+        BytePlaneCoder.Planes[] planes = new BytePlaneCoder.Planes[count];
+        for (int i = 0; i < count; i++) {
+            TensorRegion r = layoutRegions.get(i);
             int at = in.position();
-            int coding = in.u8("region coding");
+            start[i] = at;
+            coding[i] = in.u8("region coding");
             if (r.length() > Integer.MAX_VALUE - 16) throw in.corrupt("region " + r.key() + " larger than 2 GiB", at);
-            byte[] dst = new byte[(int) r.length()];
-            byte[] baseRegion = b == null ? null : b.region(r.key());
-            switch (coding) {
-                case PLANES -> BytePlaneCoder.decode(in, dst, baseRegion);
+            switch (coding[i]) {
+                case PLANES -> {
+                    planes[i] = BytePlaneCoder.read(in, r.length());
+                    if (planes[i].needsBase() && (b == null || b.region(r.key()) == null || b.region(r.key()).length != r.length())) {
+                        throw in.corrupt("payload is XORed with a base that is missing", at + 1);
+                    }
+                }
                 case ExcpRegionCoder.WEIGHT, ExcpRegionCoder.MOMENT, ExcpRegionCoder.LOG_MOMENT, ExcpRegionCoder.LOG_RATIO_MOMENT -> {
                     if (!r.dtype().isFloat()) throw in.corrupt("lossy coding of non-float region " + r.key(), at);
-                    if (coding == ExcpRegionCoder.WEIGHT || coding == ExcpRegionCoder.LOG_RATIO_MOMENT) {
+                    if (coding[i] == ExcpRegionCoder.WEIGHT || coding[i] == ExcpRegionCoder.LOG_RATIO_MOMENT) {
                         TensorRegion br = baseRegions.get(r.key());
                         if (br == null || br.dtype() != r.dtype() || br.length() != r.length()) {
                             throw new CorruptObjectException(Reason.WRONG_BASE, "base has no region " + r.key() + " of the same dtype and length (offset " + at + ")");
                         }
                     }
-                    ExcpRegionCoder.decode(coding, in, r.dtype(), baseRegion, dst);
+                    ExcpRegionCoder.skip(coding[i], in);
                 }
-                default -> throw in.corrupt("unknown region coding " + coding + " for " + r.key(), at);
+                default -> throw in.corrupt("unknown region coding " + coding[i] + " for " + r.key(), at);
             }
-            regions.put(r.key(), dst);
         }
+        start[count] = in.position();
         if (in.remaining() != 0) throw in.corrupt(in.remaining() + " unread bytes after the last region");
+        byte[][] payload = new byte[count][];
+        Reconstruction base0 = b;
+        DecodeThreads.run(count, i -> {
+            TensorRegion r = layoutRegions.get(i);
+            byte[] dst = new byte[(int) r.length()];
+            byte[] baseRegion = base0 == null ? null : base0.region(r.key());
+            if (coding[i] == PLANES) {
+                planes[i].decode(dst, baseRegion);
+            } else {
+                BytesIn rin = new BytesIn(object, start[i] + 1, start[i + 1]);
+                ExcpRegionCoder.decode(coding[i], rin, r.dtype(), baseRegion, dst);
+                if (rin.remaining() != 0) throw rin.corrupt("region " + r.key() + " decoded before the end of its stream");
+            }
+            payload[i] = dst;
+        });
+        Map<String, byte[]> regions = new HashMap<>(count * 2);
+        for (int i = 0; i < count; i++) regions.put(layoutRegions.get(i).key(), payload[i]);
         try {
             return new Reconstruction(layout, skeleton, regions);
         } catch (RuntimeException e) {

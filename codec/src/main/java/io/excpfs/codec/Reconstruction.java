@@ -63,21 +63,66 @@ public final class Reconstruction {
         patchCrcs();
     }
 
+    /**
+     * Recomputes every container checksum over the reconstructed payload: in parallel when no checksum field lies
+     * inside checksummed data, else in layout order (each checksum then sees the fields patched before it).
+     */
     private void patchCrcs() {
-        for (CrcPatch p : layout.crcPatches()) {
-            CRC32 crc = new CRC32();
-            byte[] buf = new byte[64 * 1024];
-            for (long pos = p.dataOffset(); pos < p.dataOffset() + p.dataLength(); ) {
-                int n = (int) Math.min(buf.length, p.dataOffset() + p.dataLength() - pos);
-                read(pos, buf, 0, n);
-                crc.update(buf, 0, n);
-                pos += n;
-            }
-            long v = crc.getValue();
+        List<CrcPatch> patches = layout.crcPatches();
+        if (!fieldsOutsideData(patches)) {
+            for (CrcPatch p : patches) patch(p, crc32(p.dataOffset(), p.dataLength()));
+            return;
+        }
+        long[] values = new long[patches.size()];
+        try {
+            DecodeThreads.run(patches.size(), i -> values[i] = crc32(patches.get(i).dataOffset(), patches.get(i).dataLength()));
+        } catch (CorruptObjectException e) {
+            throw new IllegalStateException(e);
+        }
+        for (int i = 0; i < values.length; i++) patch(patches.get(i), values[i]);
+    }
+
+    private static boolean fieldsOutsideData(List<CrcPatch> patches) {
+        int n = patches.size();
+        long[][] ranges = new long[n][];
+        for (int i = 0; i < n; i++) ranges[i] = new long[]{patches.get(i).dataOffset(), patches.get(i).dataOffset() + patches.get(i).dataLength()};
+        java.util.Arrays.sort(ranges, java.util.Comparator.comparingLong(r -> r[0]));
+        long[] maxEnd = new long[n];
+        for (int i = 0; i < n; i++) maxEnd[i] = Math.max(ranges[i][1], i > 0 ? maxEnd[i - 1] : Long.MIN_VALUE);
+        for (CrcPatch p : patches) {
             for (long field : p.fieldOffsets()) {
-                for (int i = 0; i < 4; i++) writeSkeletonByte(field + i, (byte) (v >>> (8 * i)));
+                int lo = 0, hi = n - 1, last = -1; // last range starting before the field's end
+                while (lo <= hi) {
+                    int mid = (lo + hi) >>> 1;
+                    if (ranges[mid][0] < field + 4) { last = mid; lo = mid + 1; } else hi = mid - 1;
+                }
+                if (last >= 0 && maxEnd[last] > field) return false;
             }
         }
+        return true;
+    }
+
+    private void patch(CrcPatch p, long value) {
+        for (long field : p.fieldOffsets()) {
+            for (int k = 0; k < 4; k++) writeSkeletonByte(field + k, (byte) (value >>> (8 * k)));
+        }
+    }
+
+    /** CRC-32 of file bytes {@code [pos, pos + len)}, straight from the pieces that hold them. */
+    private long crc32(long pos, long len) {
+        CRC32 crc = new CRC32();
+        long end = pos + len;
+        int piece = pieceAt(pos);
+        while (pos < end && piece < pieceStart.length) {
+            long pieceEnd = piece + 1 < pieceStart.length ? pieceStart[piece + 1] : layout.size();
+            int n = (int) (Math.min(end, pieceEnd) - pos);
+            if (n > 0) {
+                crc.update(pieceData[piece], (int) (pieceDataOffset[piece] + pos - pieceStart[piece]), n);
+                pos += n;
+            }
+            piece++;
+        }
+        return crc.getValue();
     }
 
     private void writeSkeletonByte(long filePos, byte b) {

@@ -187,6 +187,19 @@ public final class ContextRans {
         out.bytes(buf, pos, buf.length - pos);
     }
 
+    /** Moves {@code in} past one stream of this alphabet without decoding it (its tables are still checked). */
+    public static void skip(BytesIn in, int alphabet) throws CorruptObjectException {
+        int modelAt = in.position();
+        int m = in.u8("entropy model");
+        if (m > 2) throw in.corrupt("unknown entropy model " + m, modelAt);
+        Model model = Model.values()[m];
+        if (model == Model.NEIGHBOUR) in.count("context row length", Integer.MAX_VALUE);
+        for (int c = contexts(model, alphabet); c > 0; c--) readTable(in, alphabet);
+        int len = in.count("entropy payload length", in.remaining());
+        if (len < 8) throw in.corrupt("entropy payload shorter than its two states");
+        in.skip(len, "entropy payload");
+    }
+
     /** Decodes {@code n} symbols into {@code dst[0..n)}. */
     public static void decode(BytesIn in, byte[] dst, int n, int alphabet) throws CorruptObjectException {
         int modelAt = in.position();
@@ -210,59 +223,172 @@ public final class ContextRans {
         int x0 = (b[start] & 0xFF) | (b[start + 1] & 0xFF) << 8 | (b[start + 2] & 0xFF) << 16 | (b[start + 3] & 0xFF) << 24;
         int x1 = (b[start + 4] & 0xFF) | (b[start + 5] & 0xFF) << 8 | (b[start + 6] & 0xFF) << 16 | (b[start + 7] & 0xFF) << 24;
         int p = start + 8;
-        // per used context and slot: the symbol, and (freq << 16 | slot - cum) for the state update
+        // per context and slot the symbol; per table block and symbol (freq << 16 | cum) for the state update, a small
+        // table that stays in L1. Contexts without symbols share one trap block, whose entry turns the state
+        // negative, which the decode loops report
         int[] tableBase = new int[nc];
+        int[] zeroBelow = new int[nc];
         int usedCount = 0;
-        for (int c = 0; c < nc; c++) tableBase[c] = used(freq[c]) ? TOTAL * usedCount++ : -1;
-        byte[] symbolOf = new byte[usedCount * TOTAL];
-        int[] step = new int[usedCount * TOTAL];
         for (int c = 0; c < nc; c++) {
-            if (tableBase[c] < 0) continue;
-            for (int k = 0; k < alphabet; k++) {
-                int from = tableBase[c] + cum[c][k], f = freq[c][k];
-                Arrays.fill(symbolOf, from, from + f, (byte) k);
-                for (int j = 0; j < f; j++) step[from + j] = f << 16 | j;
-            }
+            tableBase[c] = used(freq[c]) ? TOTAL * usedCount++ : -1;
+            zeroBelow[c] = freq[c][0];
         }
         if (usedCount == 0 && n > 0) throw in.corrupt("entropy model has no symbols", start);
-        boolean order0 = model == Model.ORDER0, previous = model == Model.PREVIOUS;
-        int i = 0;
-        for (; i + 1 < n; i += 2) {
-            int t0 = tableBase[order0 ? 0 : previous ? (i > 0 ? dst[i - 1] & 0xFF : 0) : context(dst, i, row)];
-            if (t0 < 0) throw in.corrupt("entropy stream uses an empty context at symbol " + i, start);
-            int slot0 = t0 + (x0 & MASK);
-            int st0 = step[slot0];
-            x0 = (st0 >>> 16) * (x0 >>> PROB_BITS) + (st0 & 0xFFFF);
-            dst[i] = symbolOf[slot0];
-            int t1 = tableBase[order0 ? 0 : previous ? dst[i] & 0xFF : context(dst, i + 1, row)];
-            if (t1 < 0) throw in.corrupt("entropy stream uses an empty context at symbol " + (i + 1), start);
-            int slot1 = t1 + (x1 & MASK);
-            int st1 = step[slot1];
-            x1 = (st1 >>> 16) * (x1 >>> PROB_BITS) + (st1 & 0xFFFF);
-            dst[i + 1] = symbolOf[slot1];
-            while (x0 < LOW) {
-                if (p >= end) throw in.corrupt("entropy stream exhausted at symbol " + i, start);
-                x0 = (x0 << 8) | (b[p++] & 0xFF);
+        int trap = usedCount < nc ? 1 : 0;
+        byte[] symbolOf = new byte[(usedCount + trap) * TOTAL];
+        int[] fc = new int[(usedCount + trap) << 8];
+        if (trap == 1) fc[usedCount << 8] = TOTAL;
+        for (int c = 0; c < nc; c++) {
+            if (tableBase[c] < 0) {
+                tableBase[c] = usedCount * TOTAL;
+                continue;
             }
-            while (x1 < LOW) {
-                if (p >= end) throw in.corrupt("entropy stream exhausted at symbol " + (i + 1), start);
-                x1 = (x1 << 8) | (b[p++] & 0xFF);
+            int block = (tableBase[c] >>> PROB_BITS) << 8;
+            for (int k = 0; k < alphabet; k++) {
+                int from = tableBase[c] + cum[c][k], f = freq[c][k];
+                if (f == 0) continue;
+                Arrays.fill(symbolOf, from, from + f, (byte) k);
+                fc[block | k] = f << 16 | cum[c][k];
             }
         }
-        if (i < n) {
-            int t0 = tableBase[order0 ? 0 : previous ? (i > 0 ? dst[i - 1] & 0xFF : 0) : context(dst, i, row)];
-            if (t0 < 0) throw in.corrupt("entropy stream uses an empty context at symbol " + i, start);
-            int slot0 = t0 + (x0 & MASK);
-            int st0 = step[slot0];
-            x0 = (st0 >>> 16) * (x0 >>> PROB_BITS) + (st0 & 0xFFFF);
-            dst[i] = symbolOf[slot0];
-            while (x0 < LOW) {
-                if (p >= end) throw in.corrupt("entropy stream exhausted at symbol " + i, start);
-                x0 = (x0 << 8) | (b[p++] & 0xFF);
-            }
-        }
-        if (p != end || x0 != LOW || x1 != LOW) throw in.corrupt("entropy stream did not end where expected", start);
+        Tables t = new Tables(tableBase, zeroBelow, symbolOf, fc, b, end);
+        long state = switch (model) {
+            case ORDER0 -> t.order0(dst, n, x0, x1, p);
+            case NEIGHBOUR -> t.neighbour(dst, n, row, x0, x1, p);
+            case PREVIOUS -> t.previous(dst, n, x0, x1, p);
+        };
+        if (state != (LOW | (long) LOW << 32)) throw in.corrupt("entropy stream is corrupt or did not end where expected", start);
     }
+
+    /**
+     * Decode tables of one stream and its payload. Each loop decodes pairs (even symbol from state 0, odd from state
+     * 1) while at least 4 payload bytes are left, which is all a pair can consume (a state takes at most 2 bytes
+     * after a step: it is at least 2^9 and LOW is 2^23), then one symbol at a time with every read checked. A valid
+     * state always lies in [LOW, 2^31) after renormalisation; the sign bits of {@code x} and {@code x - LOW} are
+     * collected into {@code bad}, which catches a stream that used an empty context (the trap block).
+     * The table block of slot {@code t} is {@code t >>> PROB_BITS}, so its (freq, cum) entries start at
+     * {@code (t >>> 6) & ~0xFF}. Each returns
+     * the two final states (state 1 in the high half), or 0 when the stream ran out, was not consumed exactly, or
+     * went bad.
+     */
+    private record Tables(int[] base, int[] zeroBelow, byte[] symbolOf, int[] fc, byte[] b, int end) {
+        long order0(byte[] dst, int n, int x0, int x1, int p) {
+            byte[] symbolOf = this.symbolOf, b = this.b;
+            int[] fc = this.fc;
+            int end = this.end, bad = 0, i = 0;
+            for (; i + 1 < n && p + 4 <= end; i += 2) {
+                int s0 = x0 & MASK, s1 = x1 & MASK;
+                int sym0 = symbolOf[s0], sym1 = symbolOf[s1];
+                dst[i] = (byte) sym0;
+                dst[i + 1] = (byte) sym1;
+                int fc0 = fc[sym0 & 0xFF], fc1 = fc[sym1 & 0xFF];
+                x0 = (fc0 >>> 16) * (x0 >>> PROB_BITS) + s0 - (fc0 & 0xFFFF);
+                x1 = (fc1 >>> 16) * (x1 >>> PROB_BITS) + s1 - (fc1 & 0xFFFF);
+                if (x0 < LOW) {
+                    x0 = x0 << 8 | b[p++] & 0xFF;
+                    if (x0 < LOW) x0 = x0 << 8 | b[p++] & 0xFF;
+                }
+                if (x1 < LOW) {
+                    x1 = x1 << 8 | b[p++] & 0xFF;
+                    if (x1 < LOW) x1 = x1 << 8 | b[p++] & 0xFF;
+                }
+                bad |= x0 | (x0 - LOW) | x1 | (x1 - LOW);
+            }
+            return bad < 0 ? 0 : tail(dst, n, i, 0, 0, x0, x1, p);
+        }
+
+        long neighbour(byte[] dst, int n, int row, int x0, int x1, int p) {
+            byte[] symbolOf = this.symbolOf, b = this.b;
+            int[] fc = this.fc, base = this.base, zeroBelow = this.zeroBelow;
+            int end = this.end, bad = 0, i = 0;
+            int from = row == 0 ? Integer.MAX_VALUE : row; // first symbol with an upper neighbour
+            int left = 0; // previous symbol != 0
+            for (; i + 1 < n && p + 4 <= end; i += 2) {
+                int c0 = left | (i >= from ? nonZero(dst[i - row]) << 1 : 0);
+                int s0 = x0 & MASK;
+                int t0 = base[c0] + s0;
+                int nz0 = (zeroBelow[c0] - 1 - s0) >>> 31;
+                int sym0 = symbolOf[t0] & 0xFF;
+                dst[i] = (byte) sym0;
+                int c1 = nz0 | (i + 1 >= from ? nonZero(dst[i + 1 - row]) << 1 : 0);
+                int s1 = x1 & MASK;
+                int t1 = base[c1] + s1;
+                left = (zeroBelow[c1] - 1 - s1) >>> 31;
+                int sym1 = symbolOf[t1] & 0xFF;
+                dst[i + 1] = (byte) sym1;
+                int fc0 = fc[(t0 >>> 6 & ~0xFF) | sym0], fc1 = fc[(t1 >>> 6 & ~0xFF) | sym1];
+                x0 = (fc0 >>> 16) * (x0 >>> PROB_BITS) + s0 - (fc0 & 0xFFFF);
+                x1 = (fc1 >>> 16) * (x1 >>> PROB_BITS) + s1 - (fc1 & 0xFFFF);
+                if (x0 < LOW) {
+                    x0 = x0 << 8 | b[p++] & 0xFF;
+                    if (x0 < LOW) x0 = x0 << 8 | b[p++] & 0xFF;
+                }
+                if (x1 < LOW) {
+                    x1 = x1 << 8 | b[p++] & 0xFF;
+                    if (x1 < LOW) x1 = x1 << 8 | b[p++] & 0xFF;
+                }
+                bad |= x0 | (x0 - LOW) | x1 | (x1 - LOW);
+            }
+            return bad < 0 ? 0 : tail(dst, n, i, 1, row, x0, x1, p);
+        }
+
+        long previous(byte[] dst, int n, int x0, int x1, int p) {
+            byte[] symbolOf = this.symbolOf, b = this.b;
+            int[] fc = this.fc, base = this.base;
+            int end = this.end, bad = 0, i = 0;
+            int prev = 0;
+            for (; i + 1 < n && p + 4 <= end; i += 2) {
+                int t0 = base[prev] + (x0 & MASK);
+                int sym0 = symbolOf[t0] & 0xFF;
+                int t1 = base[sym0] + (x1 & MASK);
+                prev = symbolOf[t1] & 0xFF;
+                dst[i] = (byte) sym0;
+                dst[i + 1] = (byte) prev;
+                int fc0 = fc[(t0 >>> 6 & ~0xFF) | sym0], fc1 = fc[(t1 >>> 6 & ~0xFF) | prev];
+                x0 = (fc0 >>> 16) * (x0 >>> PROB_BITS) + (t0 & MASK) - (fc0 & 0xFFFF);
+                x1 = (fc1 >>> 16) * (x1 >>> PROB_BITS) + (t1 & MASK) - (fc1 & 0xFFFF);
+                if (x0 < LOW) {
+                    x0 = x0 << 8 | b[p++] & 0xFF;
+                    if (x0 < LOW) x0 = x0 << 8 | b[p++] & 0xFF;
+                }
+                if (x1 < LOW) {
+                    x1 = x1 << 8 | b[p++] & 0xFF;
+                    if (x1 < LOW) x1 = x1 << 8 | b[p++] & 0xFF;
+                }
+                bad |= x0 | (x0 - LOW) | x1 | (x1 - LOW);
+            }
+            return bad < 0 ? 0 : tail(dst, n, i, 2, 0, x0, x1, p);
+        }
+
+        /** Symbols from {@code i} on, one at a time, every payload read checked. */
+        private long tail(byte[] dst, int n, int i, int model, int row, int x0, int x1, int p) {
+            int bad = 0;
+            for (; i < n; i++) {
+                int c = switch (model) {
+                    case 0 -> 0;
+                    case 1 -> context(dst, i, row);
+                    default -> i > 0 ? dst[i - 1] & 0xFF : 0;
+                };
+                int x = (i & 1) == 0 ? x0 : x1;
+                int t = base[c] + (x & MASK);
+                int sym = symbolOf[t] & 0xFF;
+                dst[i] = (byte) sym;
+                int f = fc[(t >>> 6 & ~0xFF) | sym];
+                x = (f >>> 16) * (x >>> PROB_BITS) + (t & MASK) - (f & 0xFFFF);
+                while (x < LOW && x >= 0) {
+                    if (p >= end) return 0;
+                    x = x << 8 | b[p++] & 0xFF;
+                }
+                bad |= x | (x - LOW);
+                if ((i & 1) == 0) x0 = x; else x1 = x;
+            }
+            if (bad < 0 || p != end) return 0;
+            return (x0 & 0xFFFFFFFFL) | (long) x1 << 32;
+        }
+    }
+
+    /** 1 when {@code v} is not zero, else 0. */
+    private static int nonZero(int v) { return (v | -v) >>> 31; }
 
     private static boolean used(int[] f) {
         for (int v : f) if (v != 0) return true;

@@ -245,6 +245,16 @@ public final class ExcpRegionCoder {
         return new Coded(out.toByteArray(), recon, q.kept, q.keptCount, err, norm);
     }
 
+    /** Moves {@code in} past one region stream of the given coding without decoding its indices. */
+    public static void skip(int coding, BytesIn in) throws CorruptObjectException {
+        int at = in.position();
+        int bits = in.u8("quantization bits");
+        if (bits < 1 || bits > 8) throw in.corrupt("quantization bits " + bits + " out of range", at);
+        Codebook.read(in);
+        if (coding == LOG_RATIO_MOMENT) Codebook.read(in);
+        ContextRans.skip(in, 1 << bits);
+    }
+
     /** Decodes a region stream of the given coding into {@code dst}. */
     public static void decode(int coding, BytesIn in, DType t, byte[] base, byte[] dst) throws CorruptObjectException {
         int at = in.position();

@@ -6,6 +6,10 @@ import io.excpfs.codec.entropy.ContextRans;
 import io.excpfs.codec.envelope.BytesIn;
 import io.excpfs.codec.envelope.BytesOut;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * Lossless coder of fixed-width elements (float payload above all). Optionally XORs with the base payload, rotates
  * each float word left by one bit so that the sign moves to the bottom and the exponent fills the top byte, splits
@@ -102,15 +106,23 @@ public final class BytePlaneCoder {
 
     /** Decodes into {@code dst} (its length must be the payload length). */
     public static void decode(BytesIn in, byte[] dst, byte[] base) throws CorruptObjectException {
+        read(in, dst.length).decode(dst, base);
+    }
+
+    /**
+     * Reads one stream up to its planes: checks the header, decodes the zero-word flags and locates each plane in
+     * the stream, leaving {@code in} after the stream. The planes are decoded by {@link Planes#decode}, on any thread.
+     *
+     * @param length payload length the stream must decode to
+     */
+    public static Planes read(BytesIn in, long length) throws CorruptObjectException {
         int at = in.position();
         int width = in.u8("element width");
         int flags = in.u8("plane flags");
         if (width != 1 && width != 2 && width != 4 && width != 8) throw in.corrupt("bad element width " + width, at);
         if ((flags & ~(FLAG_ROTATED | FLAG_XOR | FLAG_ZERO_WORDS)) != 0) throw in.corrupt("unknown plane flags " + flags, at + 1);
         int n = in.count("element count", Integer.MAX_VALUE);
-        if ((long) n * width != dst.length) throw in.corrupt("plane payload is " + (long) n * width + " bytes, region needs " + dst.length, at);
-        boolean xor = (flags & FLAG_XOR) != 0;
-        if (xor && (base == null || base.length != dst.length)) throw in.corrupt("payload is XORed with a base that is missing", at);
+        if ((long) n * width != length) throw in.corrupt("plane payload is " + (long) n * width + " bytes, region needs " + length, at);
         byte[] nonZero = null;
         int m = n;
         if ((flags & FLAG_ZERO_WORDS) != 0) {
@@ -119,36 +131,88 @@ public final class BytePlaneCoder {
             m = 0;
             for (byte b : nonZero) m += b;
         }
-        byte[][] planes = new byte[width][];
+        int[] method = new int[width], start = new int[width], end = new int[width];
         for (int p = width - 1; p >= 0; p--) {
             int methodAt = in.position();
-            int method = in.u8("plane method");
-            byte[] plane;
-            switch (method) {
-                case RAW -> plane = in.bytes(m, "raw plane");
+            method[p] = in.u8("plane method");
+            switch (method[p]) {
+                case RAW -> start[p] = in.skip(m, "raw plane");
                 case RANS -> {
-                    plane = new byte[m];
-                    ContextRans.decode(in, plane, m, 256);
+                    start[p] = in.position();
+                    ContextRans.skip(in, 256);
                 }
-                case ZSTD -> {
-                    byte[] frame = in.block("zstd plane");
-                    try {
-                        plane = Zstd.decompress(frame, m);
-                    } catch (RuntimeException e) {
-                        throw in.corrupt("zstd plane does not decompress: " + e.getMessage(), methodAt);
-                    }
-                    if (plane.length != m) throw in.corrupt("zstd plane has " + plane.length + " bytes, not " + m, methodAt);
-                }
-                default -> throw in.corrupt("unknown plane method " + method, methodAt);
+                case ZSTD -> start[p] = in.skip(in.count("zstd plane length", in.remaining()), "zstd plane");
+                default -> throw in.corrupt("unknown plane method " + method[p], methodAt);
             }
-            if (nonZero != null) {
-                byte[] full = new byte[n];
-                for (int i = 0, j = 0; i < n; i++) if (nonZero[i] != 0) full[i] = plane[j++];
-                plane = full;
-            }
-            planes[p] = plane;
+            end[p] = in.position();
         }
-        merge(planes, width, (flags & FLAG_ROTATED) != 0 && width > 1, xor ? base : null, dst);
+        return new Planes(in.array(), at, width, flags, n, nonZero, m, method, start, end);
+    }
+
+    /** One located byte-plane stream of {@code n} elements, {@code m} of them non-zero; see {@link #read}. */
+    public static final class Planes {
+        private final byte[] object;
+        private final int at, width, flags, n, m;
+        private final byte[] nonZero;
+        private final int[] method, start, end;
+
+        private Planes(byte[] object, int at, int width, int flags, int n, byte[] nonZero, int m, int[] method, int[] start, int[] end) {
+            this.object = object;
+            this.at = at;
+            this.width = width;
+            this.flags = flags;
+            this.n = n;
+            this.nonZero = nonZero;
+            this.m = m;
+            this.method = method;
+            this.start = start;
+            this.end = end;
+        }
+
+        /** True when the payload is XORed with the base payload (so {@link #decode} needs it). */
+        public boolean needsBase() { return (flags & FLAG_XOR) != 0; }
+
+        /**
+         * Decodes the payload into {@code dst} (of the length given to {@link #read}).
+         *
+         * @param base the base payload when {@link #needsBase()}, else ignored
+         */
+        public void decode(byte[] dst, byte[] base) throws CorruptObjectException {
+            boolean xor = needsBase();
+            if (xor && (base == null || base.length != dst.length)) throw corrupt("payload is XORed with a base that is missing", at);
+            byte[][] planes = new byte[width][];
+            int[] offset = new int[width];
+            for (int p = 0; p < width; p++) {
+                switch (method[p]) {
+                    case RAW -> {
+                        planes[p] = object;
+                        offset[p] = start[p];
+                    }
+                    case RANS -> {
+                        planes[p] = new byte[m];
+                        BytesIn in = new BytesIn(object, start[p], end[p]);
+                        ContextRans.decode(in, planes[p], m, 256);
+                        if (in.remaining() != 0) throw corrupt("rANS plane ends before its extent", start[p]);
+                    }
+                    default -> {
+                        planes[p] = new byte[m];
+                        long got = Zstd.decompressByteArray(planes[p], 0, m, object, start[p], end[p] - start[p]);
+                        if (Zstd.isError(got)) throw corrupt("zstd plane does not decompress: " + Zstd.getErrorName(got), start[p] - 1);
+                        if (got != m) throw corrupt("zstd plane has " + got + " bytes, not " + m, start[p] - 1);
+                    }
+                }
+            }
+            boolean rotate = (flags & FLAG_ROTATED) != 0 && width > 1;
+            if (nonZero == null) {
+                merge(planes, offset, width, rotate, xor ? base : null, dst);
+            } else {
+                mergeNonZero(planes, offset, nonZero, width, rotate, xor ? base : null, dst);
+            }
+        }
+
+        private static CorruptObjectException corrupt(String message, int at) {
+            return new CorruptObjectException(CorruptObjectException.Reason.CORRUPT, message + " (offset " + at + ")");
+        }
     }
 
     static byte[][] split(byte[] data, int width, boolean rotate, byte[] base) {
@@ -199,44 +263,53 @@ public final class BytePlaneCoder {
         return planes;
     }
 
-    static void merge(byte[][] planes, int width, boolean rotate, byte[] base, byte[] dst) {
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Interleaves plane bytes {@code planes[p][offset[p] + i]} back into elements, then undoes rotation and XOR. */
+    static void merge(byte[][] planes, int[] offset, int width, boolean rotate, byte[] base, byte[] dst) {
         int n = dst.length / width;
-        switch (width) {
-            case 1 -> {
-                byte[] p0 = planes[0];
-                for (int i = 0; i < n; i++) dst[i] = (byte) (p0[i] ^ (base == null ? 0 : base[i]));
-            }
-            case 2 -> {
-                byte[] p0 = planes[0], p1 = planes[1];
-                for (int i = 0, j = 0; i < n; i++, j += 2) {
-                    int w = (p0[i] & 0xFF) | (p1[i] & 0xFF) << 8;
-                    if (rotate) w = ((w >>> 1) | (w << 15)) & 0xFFFF;
-                    if (base != null) w ^= (base[j] & 0xFF) | (base[j + 1] & 0xFF) << 8;
-                    dst[j] = (byte) w;
-                    dst[j + 1] = (byte) (w >>> 8);
-                }
-            }
-            case 4 -> {
-                byte[] p0 = planes[0], p1 = planes[1], p2 = planes[2], p3 = planes[3];
+        if (width == 4) {
+            byte[] p0 = planes[0], p1 = planes[1], p2 = planes[2], p3 = planes[3];
+            int o0 = offset[0], o1 = offset[1], o2 = offset[2], o3 = offset[3];
+            int shift = rotate ? 1 : 0;
+            if (base == null) {
                 for (int i = 0, j = 0; i < n; i++, j += 4) {
-                    int w = (p0[i] & 0xFF) | (p1[i] & 0xFF) << 8 | (p2[i] & 0xFF) << 16 | (p3[i] & 0xFF) << 24;
-                    if (rotate) w = Integer.rotateRight(w, 1);
-                    if (base != null) w ^= (base[j] & 0xFF) | (base[j + 1] & 0xFF) << 8 | (base[j + 2] & 0xFF) << 16 | (base[j + 3] & 0xFF) << 24;
-                    dst[j] = (byte) w;
-                    dst[j + 1] = (byte) (w >>> 8);
-                    dst[j + 2] = (byte) (w >>> 16);
-                    dst[j + 3] = (byte) (w >>> 24);
+                    int w = (p0[o0 + i] & 0xFF) | (p1[o1 + i] & 0xFF) << 8 | (p2[o2 + i] & 0xFF) << 16 | (p3[o3 + i] & 0xFF) << 24;
+                    INT_LE.set(dst, j, Integer.rotateRight(w, shift));
+                }
+            } else {
+                for (int i = 0, j = 0; i < n; i++, j += 4) {
+                    int w = (p0[o0 + i] & 0xFF) | (p1[o1 + i] & 0xFF) << 8 | (p2[o2 + i] & 0xFF) << 16 | (p3[o3 + i] & 0xFF) << 24;
+                    INT_LE.set(dst, j, Integer.rotateRight(w, shift) ^ (int) INT_LE.get(base, j));
                 }
             }
-            case 8 -> {
-                for (int i = 0, j = 0; i < n; i++, j += 8) {
-                    long w = 0;
-                    for (int k = 0; k < 8; k++) w |= (planes[k][i] & 0xFFL) << (8 * k);
-                    if (rotate) w = Long.rotateRight(w, 1);
-                    for (int k = 0; k < 8; k++) dst[j + k] = (byte) ((w >>> (8 * k)) ^ (base == null ? 0 : base[j + k]));
-                }
-            }
-            default -> throw new IllegalArgumentException("element width " + width);
+            return;
         }
+        for (int i = 0, j = 0; i < n; i++, j += width) {
+            long w = 0;
+            for (int k = 0; k < width; k++) w |= (planes[k][offset[k] + i] & 0xFFL) << (8 * k);
+            put(w, width, rotate, base, dst, j);
+        }
+    }
+
+    /** As {@link #merge}, with the planes holding only the elements whose flag in {@code nonZero} is 1. */
+    static void mergeNonZero(byte[][] planes, int[] offset, byte[] nonZero, int width, boolean rotate, byte[] base, byte[] dst) {
+        int n = dst.length / width;
+        int[] at = offset.clone();
+        for (int i = 0, j = 0; i < n; i++, j += width) {
+            long w = 0;
+            if (nonZero[i] != 0) {
+                for (int k = 0; k < width; k++) w |= (planes[k][at[k]++] & 0xFFL) << (8 * k);
+            }
+            put(w, width, rotate, base, dst, j);
+        }
+    }
+
+    private static void put(long w, int width, boolean rotate, byte[] base, byte[] dst, int j) {
+        if (rotate) {
+            int bits = 8 * width;
+            w = (w >>> 1 | w << (bits - 1)) & (bits == 64 ? -1L : (1L << bits) - 1);
+        }
+        for (int k = 0; k < width; k++) dst[j + k] = (byte) ((w >>> (8 * k)) ^ (base == null ? 0 : base[j + k]));
     }
 }

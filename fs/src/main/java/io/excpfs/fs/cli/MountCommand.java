@@ -1,5 +1,6 @@
 package io.excpfs.fs.cli;
 
+import io.excpfs.cache.DecoderWarmUp;
 import io.excpfs.fs.fuse.FuseMount;
 import io.excpfs.fs.mount.StoreFileSystem;
 import io.excpfs.fs.store.Store;
@@ -131,6 +132,7 @@ public final class MountCommand implements Callable<Integer> {
             fs.close();
             throw e;
         }
+        DecoderWarmUp.start();
         Shutdown shutdown = new Shutdown(mount, fs);
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "excpfs-unmount"));
         err.println("excpfs: mounted " + s.directory() + " at " + mount.mountPoint() + " (pid "
