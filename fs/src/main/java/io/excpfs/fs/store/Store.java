@@ -162,8 +162,6 @@ public final class Store implements AutoCloseable {
     }
 
     static Store openReadOnly(Path dir, Codec codec) throws IOException {
-        Path d = dir.toAbsolutePath().normalize();
-        if (!Files.exists(d.resolve(Metadata.DB_FILE))) throw new StoreFormatException(d + " is not an excpfs store (no " + Metadata.DB_FILE + ")");
         return openReadOnly(dir, codec, LocalBlobs::new);
     }
 

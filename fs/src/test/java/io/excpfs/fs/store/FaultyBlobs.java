@@ -93,7 +93,12 @@ final class FaultyBlobs implements Blobs {
 
     /** Crashes the machine now (if it has not crashed yet). */
     synchronized void crash() {
-        if (!crashed) takeImage();
+        if (!crashed) takeImage(false);
+    }
+
+    /** Crashes the machine now, keeping nothing that was not made durable: the deterministic worst case. */
+    synchronized void crashLosingEverythingUnsynced() {
+        if (!crashed) takeImage(true);
     }
 
     /** Flips one random bit of a stored file (content and durable copy): damage at rest. */
@@ -117,7 +122,7 @@ final class FaultyBlobs implements Blobs {
     private void mutation(String what) throws IOException {
         alive();
         if (++mutations >= plan.crashAtOp()) {
-            takeImage();
+            takeImage(false);
             throw new IOException("machine crashed during " + what);
         }
         if (random.nextDouble() < plan.failWrite()) {
@@ -126,7 +131,7 @@ final class FaultyBlobs implements Blobs {
         }
     }
 
-    private void takeImage() {
+    private void takeImage(boolean loseAll) {
         crashed = true;
         FaultyBlobs img = new FaultyBlobs(random.nextLong());
         img.dirs.clear();
@@ -134,7 +139,7 @@ final class FaultyBlobs implements Blobs {
         Map<String, Node> ns = new HashMap<>(durableFiles);
         int lost = 0, kept = 0;
         for (Change c : pending) {
-            if (random.nextBoolean()) {
+            if (loseAll || random.nextBoolean()) {
                 lost++;
                 continue;
             }
@@ -160,7 +165,7 @@ final class FaultyBlobs implements Blobs {
                     after = now;
                 } else {
                     damaged++;
-                    switch (random.nextInt(4)) {
+                    switch (loseAll ? 0 : random.nextInt(4)) {
                         case 0 -> after = n.durable.clone();
                         case 1 -> after = now;
                         case 2 -> after = Arrays.copyOf(now, random.nextInt(now.length + 1));
