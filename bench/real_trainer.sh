@@ -12,6 +12,7 @@
 #              MOUNT=1 (also train through a mount) MOUNT_HOTS="1" (its hot= values; each resumes from its
 #              newest COLD checkpoint, against the exact resume from the same checkpoint)  EXCPFS_JAVA_OPTS=-Xmx4g
 #              PNG_REF=path of the rate-quality PNG as the markdown names it (default $WORK/rate-quality.png)
+#              PARALLEL=1 (run the lossless baselines, the ExCP reference and the mount run beside the excpfs imports)
 #              WRITE_BENCHMARKS=1 (update the "## Real trainer" section of BENCHMARKS.md)
 #              REUSE=1 (keep $WORK/run, the training figures and $WORK/lossless.json of an earlier invocation)
 # Needs the project built without installing: mvn -o -q -B -pl fs,bench -am package -DskipTests
@@ -34,6 +35,7 @@ ALPHAS=${ALPHAS-5e-5 2e-4 5e-4}
 BUDGETS=${BUDGETS-0.25 0.5 1 1.5}
 MOUNT=${MOUNT:-1}
 MOUNT_HOTS=${MOUNT_HOTS:-1}
+PARALLEL=${PARALLEL:-0}
 JOPTS=${EXCPFS_JAVA_OPTS:--Xmx4g}
 COMMAND=${COMMAND:-"LAYOUT=$LAYOUT PRESET=$PRESET STEPS=$STEPS EVERY=$EVERY RESUME_STEPS=$RESUME_STEPS HOT=$HOT bench/real_trainer.sh"}
 
@@ -107,22 +109,26 @@ gap_of() { # $1 = tree holding a reconstruction of the run, $2 = name; [$3 = che
 
 "$PY" "$BP/results.py" raw --context "$CTX" --out "$RES/00-raw.json"
 
-if [[ $REUSE == 0 || ! -s "$WORK/lossless.json" ]]; then
-  log "lossless baselines (zstd -$ZSTD_LEVEL, encode and decode)"
-  "$PY" "$BP/lossless_baselines.py" "$RUN" --level "$ZSTD_LEVEL" >"$WORK/lossless.json"
-fi
-"$PY" "$BP/results.py" lossless --context "$CTX" --baselines "$WORK/lossless.json" --out-dir "$RES"
+lossless_part() {
+  if [[ $REUSE == 0 || ! -s "$WORK/lossless.json" ]]; then
+    log "lossless baselines (zstd -$ZSTD_LEVEL, encode and decode)"
+    "$PY" "$BP/lossless_baselines.py" "$RUN" --level "$ZSTD_LEVEL" >"$WORK/lossless.json"
+  fi
+  "$PY" "$BP/results.py" lossless --context "$CTX" --baselines "$WORK/lossless.json" --out-dir "$RES"
+}
 
-i=10
-for a in $REF_ALPHAS; do
-  log "ExCP reference (alpha $a, beta 2, 4 bits, 7-Zip)"
-  "$PY" "$BP/excp_reference.py" --layout "$LAYOUT" --run "$RUN" --out "$WORK/excp-ref-$a" --alpha "$a" --beta 2 \
-    --bits 4 --json "$WORK/excp-ref-$a.json" >/dev/null
-  "$PY" "$BP/results.py" excp-ref --context "$CTX" --report "$WORK/excp-ref-$a.json" --gap "$(gap_of "$WORK/excp-ref-$a" "excp-ref-$a")" \
-    --label "ExCP reference (α=$a, β=2, 4 bit, 7z -mx=9)" --setting "α=$a" --out "$RES/$i-excp-ref-$a.json"
-  rm -rf "$WORK/excp-ref-$a"
-  i=$((i + 1))
-done
+ref_part() {
+  local i=10 a
+  for a in $REF_ALPHAS; do
+    log "ExCP reference (alpha $a, beta 2, 4 bits, 7-Zip)"
+    "$PY" "$BP/excp_reference.py" --layout "$LAYOUT" --run "$RUN" --out "$WORK/excp-ref-$a" --alpha "$a" --beta 2 \
+      --bits 4 --json "$WORK/excp-ref-$a.json" >/dev/null
+    "$PY" "$BP/results.py" excp-ref --context "$CTX" --report "$WORK/excp-ref-$a.json" --gap "$(gap_of "$WORK/excp-ref-$a" "excp-ref-$a")" \
+      --label "ExCP reference (α=$a, β=2, 4 bit, 7z -mx=9)" --setting "α=$a" --out "$RES/$i-excp-ref-$a.json"
+    rm -rf "$WORK/excp-ref-$a"
+    i=$((i + 1))
+  done
+}
 
 excpfs_column() { # $1 = order, $2 = name, $3 = label, $4 = family, $5 = setting, rest = import options
   local order=$1 name=$2 label=$3 family=$4 setting=$5; shift 5
@@ -147,22 +153,24 @@ excpfs_column() { # $1 = order, $2 = name, $3 = label, $4 = family, $5 = setting
     --run "$RUN" --dest "$dest" --notes "$notes" --out "$RES/$order-excpfs-$name.json"
   rm -rf "$dest"
 }
-excpfs_column 20 lossless "excpfs --mode lossless" lossless excpfs --mode lossless
-excpfs_column 21 default "**excpfs --mode excp (defaults)**" "excpfs default" default --mode excp
-i=22
-for a in $ALPHAS; do
-  excpfs_column $i "published-$a" "excpfs --keep published --alpha $a --beta 2 --bits 4" "excpfs published rule" "α=$a" \
-    --mode excp --keep published --alpha "$a" --beta 2 --bits 4
-  i=$((i + 1))
-done
-for b in $BUDGETS; do
-  excpfs_column $i "budget-$b" "excpfs --keep budget --budget $b" "excpfs budget rule" "budget=$b" \
-    --mode excp --keep budget --budget "$b"
-  i=$((i + 1))
-done
+excpfs_part() {
+  excpfs_column 20 lossless "excpfs --mode lossless" lossless excpfs --mode lossless
+  excpfs_column 21 default "**excpfs --mode excp (defaults)**" "excpfs default" default --mode excp
+  local i=22 a b
+  for a in $ALPHAS; do
+    excpfs_column $i "published-$a" "excpfs --keep published --alpha $a --beta 2 --bits 4" "excpfs published rule" "α=$a" \
+      --mode excp --keep published --alpha "$a" --beta 2 --bits 4
+    i=$((i + 1))
+  done
+  for b in $BUDGETS; do
+    excpfs_column $i "budget-$b" "excpfs --keep budget --budget $b" "excpfs budget rule" "budget=$b" \
+      --mode excp --keep budget --budget "$b"
+    i=$((i + 1))
+  done
+}
 
-if [[ $MOUNT == 1 ]]; then
-  i=40
+mount_part() {
+  local i=40 mhot
   for mhot in $MOUNT_HOTS; do
     STORE="$WORK/store-mount-hot$mhot" MNT="$WORK/mnt"
     mkdir -p "$STORE" "$MNT"
@@ -188,10 +196,9 @@ if [[ $MOUNT == 1 ]]; then
     echo "0 $(echo "$ut / $ticks" | bc -l) $(echo "$st / $ticks" | bc -l)" >"$WORK/daemon-hot$mhot.time"
     HWM=$(awk '/VmHWM/ {print $2}' "/proc/$DAEMON/status")
     newest=${UNITS[$((NCKPT - 1))]}
-    # rng_state.pth holds Python's unseeded random state, the one file that differs between two identical runs
-    same="the newest checkpoint (HOT) is byte-identical to the plain run's (rng_state.pth aside)"
+    same="the newest checkpoint (HOT) holds exactly the plain run's weights and moments"
     ((mhot > 0)) || same="the newest checkpoint is COLD too"
-    ((mhot == 0)) || diff -r -q -x rng_state.pth "$RUN/$newest" "$MNT/run/$newest" >/dev/null ||
+    ((mhot == 0)) || "$PY" "$BP/same_tensors.py" --layout "$LAYOUT" "$RUN/$newest" "$MNT/run/$newest" >&2 ||
       same="NEWEST (HOT) CHECKPOINT DIFFERS FROM THE PLAIN RUN"
     load_ok="every checkpoint loads through the mount"
     "$PY" "$BP/load_check.py" --layout "$LAYOUT" --run "$MNT/run" >"$WORK/load-mount-hot$mhot.json" || load_ok="LOAD CHECK FAILED"
@@ -209,6 +216,23 @@ if [[ $MOUNT == 1 ]]; then
     rmdir "$MNT"
     i=$((i + 1))
   done
+}
+
+if [[ $PARALLEL == 1 ]]; then
+  # independent parts side by side: CPU-time figures are unaffected, wall time shrinks on a shared machine
+  pids=()
+  lossless_part 2>"$WORK/part-lossless.log" & pids+=($!)
+  ref_part 2>"$WORK/part-ref.log" & pids+=($!)
+  if [[ $MOUNT == 1 ]]; then mount_part 2>"$WORK/part-mount.log" & pids+=($!); fi
+  excpfs_part
+  failed=0
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  if ((failed)); then tail -n 20 "$WORK"/part-*.log >&2; exit 1; fi
+else
+  lossless_part
+  ref_part
+  excpfs_part
+  [[ $MOUNT == 1 ]] && mount_part
 fi
 
 "$PY" - "$CTX" <<'PYEOF'

@@ -65,7 +65,7 @@ if has trainer; then
   log "1. real trainer ($LAYOUT/$PRESET, $STEPS steps, every $EVERY)"
   reuse=0
   [[ ${REUSE:-0} == 1 ]] && reuse=1
-  WORK="$TR" REUSE=$reuse PNG_REF=docs/rate-quality.png \
+  WORK="$TR" REUSE=$reuse PNG_REF=docs/rate-quality.png WRITE_BENCHMARKS=0 \
     COMMAND="$ME   # i.e. LAYOUT=$LAYOUT PRESET=$PRESET STEPS=$STEPS EVERY=$EVERY RESUME_STEPS=$RESUME_STEPS HOT=$HOT bench/real_trainer.sh" \
     "$ROOT/bench/real_trainer.sh" 2>"$WORK/trainer.log" || { tail -30 "$WORK/trainer.log" >&2; exit 1; }
   sed 's/^## Real trainer/### Real trainer: side by side on the same files/' "$TR/real-trainer.md" >>"$OUT"

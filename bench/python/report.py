@@ -39,7 +39,7 @@ def side_by_side(results):
 
 def curve_points(results):
     return [{"family": r["family"], "setting": r["setting"], "residual_ratio": r["residual_ratio"],
-             "bits_per_param": r["bits_per_param"], "gap": r["gap"]}
+             "bits_per_param": r["bits_per_param"], "gap": r["gap"], "line": r["family"] != "excpfs mount"}
             for r in results if r.get("family") in LOSSY and r.get("gap") is not None and r.get("residual_ratio")]
 
 

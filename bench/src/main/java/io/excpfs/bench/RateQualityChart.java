@@ -24,14 +24,14 @@ import java.util.Map;
 /**
  * Draws the rate–quality curve of the real-trainer benchmark as a PNG: residual compression ratio against the
  * resume loss gap, one line per series (ExCP reference, excpfs published rule, excpfs budget rule, ...), each point
- * labelled with its setting. Input: the JSON list written by {@code bench/python/report.py --curve-data}.
+ * labelled with its setting (points of a series with {@code "line": false} are not joined). Input: the JSON list written by {@code bench/python/report.py --curve-data}.
  * Usage: {@code RateQualityChart POINTS.json OUT.png [WIDTHxHEIGHT]}.
  */
 public final class RateQualityChart {
     private static final Color[] PALETTE = {new Color(0xd62728), new Color(0x1f77b4), new Color(0x2ca02c),
             new Color(0x9467bd), new Color(0xff7f0e), new Color(0x8c564b)};
 
-    record Point(String series, String setting, double gapPercent, double ratio) {}
+    record Point(String series, String setting, double gapPercent, double ratio, boolean line) {}
 
     private RateQualityChart() {}
 
@@ -59,7 +59,7 @@ public final class RateQualityChart {
         for (JsonNode n : root) {
             if (!n.path("gap").isNumber() || !n.path("residual_ratio").isNumber()) continue;
             out.add(new Point(n.path("family").asText("?"), n.path("setting").asText(""),
-                    100 * n.get("gap").asDouble(), n.get("residual_ratio").asDouble()));
+                    100 * n.get("gap").asDouble(), n.get("residual_ratio").asDouble(), n.path("line").asBoolean(true)));
         }
         return out;
     }
@@ -99,7 +99,7 @@ public final class RateQualityChart {
                 g.drawLine(px, topY, px, bottom);
                 if (k == 1) {
                     g.setColor(Color.DARK_GRAY);
-                    String label = String.format(Locale.ROOT, d >= 1 ? "%.0f%%" : "%s%%", trim(d));
+                    String label = trim(d) + "%";
                     g.drawString(label, px - g.getFontMetrics().stringWidth(label) / 2, bottom + 18);
                 }
             }
@@ -128,7 +128,7 @@ public final class RateQualityChart {
             ps.sort(Comparator.comparingDouble(Point::gapPercent));
             g.setColor(c);
             g.setStroke(new BasicStroke(2f));
-            for (int k = 1; k < ps.size(); k++) {
+            for (int k = 1; k < ps.size() && ps.get(k).line(); k++) {
                 g.drawLine((int) x.applyAsDouble(ps.get(k - 1).gapPercent()), (int) y.applyAsDouble(ps.get(k - 1).ratio()),
                         (int) x.applyAsDouble(ps.get(k).gapPercent()), (int) y.applyAsDouble(ps.get(k).ratio()));
             }
