@@ -12,6 +12,7 @@ and decode_cpu_s are the CPU seconds (zstd child processes plus this process's n
 Prints JSON.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import re
@@ -37,11 +38,7 @@ def lineages(run):
 
 
 class Clock:
-    """CPU seconds of this process plus its finished children, split into encode and decode."""
-
-    def __init__(self):
-        self.encode = 0.0
-        self.decode = 0.0
+    """CPU seconds of this process plus its finished children."""
 
     @staticmethod
     def now():
@@ -49,8 +46,8 @@ class Clock:
         return time.process_time() + c.ru_utime + c.ru_stime
 
 
-def zstd(data, level, threads=True):
-    args = ["zstd", f"-{level}", "-q", "-c"] + (["--ultra"] if level > 19 else []) + (["-T2"] if threads else [])
+def zstd(data, level):
+    args = ["zstd", f"-{level}", "-q", "-c"] + (["--ultra"] if level > 19 else [])
     return subprocess.run(args, input=data, stdout=subprocess.PIPE, check=True).stdout
 
 
@@ -63,7 +60,7 @@ def long_window(size):
 
 
 def patch(path, prev, level):
-    args = ["zstd", f"-{level}", "-T2", "-q", "-c", f"--patch-from={prev}", *long_window(os.path.getsize(prev)), path]
+    args = ["zstd", f"-{level}", "-q", "-c", f"--patch-from={prev}", *long_window(os.path.getsize(prev)), path]
     return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True).stdout
 
 
@@ -98,54 +95,62 @@ def _aligned(prev, n):
     return b
 
 
-def roundtrip(method, path, data, prev, prev_data, level, clock):
-    """Stored size of one version; adds the CPU seconds of encoding and decoding it to clock."""
+def roundtrip(method, path, prev, level):
+    """(stored size, encode CPU seconds, decode CPU seconds) of one version; raises if it does not round-trip."""
+    with open(path, "rb") as f:
+        data = f.read()
+    prev_data = None
+    if prev is not None and method == "planes-xor":
+        with open(prev, "rb") as f:
+            prev_data = f.read()
     t0 = Clock.now()
     if method == "zstd" or (method == "patch" and prev is None):
         blob = zstd(data, level)
     elif method == "patch":
         blob = patch(path, prev, level)
     else:
-        blobs = planes(data, level, prev_data if method == "planes-xor" else None)
+        blobs = planes(data, level, prev_data)
     t1 = Clock.now()
     if method == "zstd" or (method == "patch" and prev is None):
         back = unzstd(blob)
     elif method == "patch":
         back = unpatch(blob, prev)
     else:
-        back = unplanes(blobs, len(data), prev_data if method == "planes-xor" else None)
+        back = unplanes(blobs, len(data), prev_data)
     t2 = Clock.now()
     if back != data:
         raise SystemExit(f"{method}: {path} does not round-trip")
-    clock.encode += t1 - t0
-    clock.decode += t2 - t1
-    return len(blob) if method in ("zstd", "patch") else sum(len(b) for b in blobs)
+    size = len(blob) if method in ("zstd", "patch") else sum(len(b) for b in blobs)
+    return size, t1 - t0, t2 - t1
 
 
-def measure(run, methods, level):
-    report = {m: {"raw": 0, "stored": 0, "residual_raw": 0, "residual_stored": 0} for m in methods}
-    clocks = {m: Clock() for m in methods}
+def measure(run, methods, level, jobs=1):
+    """Every method on every version, in `jobs` worker processes (CPU seconds are counted inside each worker)."""
+    report = {m: {"raw": 0, "stored": 0, "residual_raw": 0, "residual_stored": 0, "encode_cpu_s": 0.0,
+                  "decode_cpu_s": 0.0} for m in methods}
+    tasks = []
     for key, versions in sorted(lineages(run).items()):
         prev = None
-        prev_data = None
         for rel in versions:
             path = os.path.join(run, rel)
-            with open(path, "rb") as f:
-                data = f.read()
-            for m in methods:
-                size = roundtrip(m, path, data, prev, prev_data, level, clocks[m])
-                r = report[m]
-                r["raw"] += len(data)
-                r["stored"] += size
-                if prev is not None:
-                    r["residual_raw"] += len(data)
-                    r["residual_stored"] += size
-            prev, prev_data = path, data
+            tasks += [(m, path, prev) for m in methods]
+            prev = path
+    with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [(t, pool.submit(roundtrip, t[0], t[1], t[2], level)) for t in tasks]
+        for (m, path, prev), fut in futures:
+            size, enc, dec = fut.result()
+            raw = os.path.getsize(path)
+            r = report[m]
+            r["raw"] += raw
+            r["stored"] += size
+            r["encode_cpu_s"] += enc
+            r["decode_cpu_s"] += dec
+            if prev is not None:
+                r["residual_raw"] += raw
+                r["residual_stored"] += size
     for m, r in report.items():
         r["ratio"] = r["raw"] / r["stored"] if r["stored"] else None
         r["residual_ratio"] = r["residual_raw"] / r["residual_stored"] if r["residual_stored"] else None
-        r["encode_cpu_s"] = clocks[m].encode
-        r["decode_cpu_s"] = clocks[m].decode
     return report
 
 
@@ -154,12 +159,13 @@ def main(argv=None):
     p.add_argument("run")
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--level", type=int, default=19)
+    p.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2")), help="worker processes (default 2)")
     args = p.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
     bad = [m for m in methods if m not in METHODS]
     if bad:
         sys.exit(f"unknown method(s) {bad}; known: {', '.join(METHODS)}")
-    report = measure(args.run, methods, args.level)
+    report = measure(args.run, methods, args.level, args.jobs)
     report["level"] = args.level
     print(json.dumps(report, indent=1))
 
