@@ -17,7 +17,7 @@ set -euo pipefail
 export LC_ALL=C.UTF-8
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3
-: "${STORE:?STORE= a store with COLD residual chains (e.g. bench/real_trainer.sh's WORK/store-default)}"
+: "${STORE:?set STORE to a store with COLD residual chains, e.g. the store-default of bench/real_trainer.sh}"
 WORK=${WORK:-/tmp/excpfs-chain-bench}
 DEPTHS=${DEPTHS:-1 2 4 8 16 32}
 MOUNT_OPTS=${MOUNT_OPTS:-ro}
