@@ -87,7 +87,7 @@ if has chain; then
     echo "Command: \`STORE=$TR/store-default DEPTHS=\"$DEPTHS\" bench/chain_read_bench.sh\` (part of \`$ME\`)."
     echo
   } >>"$OUT"
-  STORE="$TR/store-default" WORK="$WORK/chain" DEPTHS="$DEPTHS" OUT="$WORK/chain-read.md" \
+  OUT="$WORK/chain-read.md" STORE="$TR/store-default" WORK="$WORK/chain" DEPTHS="$DEPTHS" \
     "$ROOT/bench/chain_read_bench.sh" >/dev/null 2>"$WORK/chain.log" || { tail -30 "$WORK/chain.log" >&2; exit 1; }
   cat "$WORK/chain-read.md" >>"$OUT"
   echo >>"$OUT"

@@ -1,5 +1,6 @@
 package io.excpfs.bench;
 
+import java.io.PrintStream;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +11,7 @@ import java.util.Locale;
  * threshold (median / RMS), k-means, index assignment, packing, entropy coding (rANS, byte planes), full residual
  * encode, reconstruction (residual decode onto its base) and seed decode per setting, and plain Java against
  * nd4j-native when the nd4j classes are on the class path (built with {@code -Pnd4j}). MB/s per core = bytes of fp32
- * payload the call covers ÷ thread CPU time. Usage: {@code KernelTable [calls] [kernels|codec|all]}.
+ * payload the call covers ÷ thread CPU time. The table goes to stdout, everything the benchmarks print to stderr. Usage: {@code KernelTable [calls] [kernels|codec|all]}.
  */
 public final class KernelTable {
     private static final long TENSOR_BYTES = 4L * KernelBenchmarks.N;
@@ -32,8 +33,10 @@ public final class KernelTable {
             rows.add(new Row(c, "nd4j", "ΔW = W − Ŵ and mean |ΔW|: nd4j-native sub + abs + mean", TENSOR_BYTES));
             rows.add(new Row(c, "nd4jWithCopies", "the same in nd4j, with the copies from/to Java arrays", TENSOR_BYTES));
         }
-        System.out.println("| kernel | thread CPU / call | MB/s per core | process CPU / call (all threads) |");
-        System.out.println("|---|---|---|---|");
+        PrintStream table = System.out;
+        System.setOut(System.err);
+        table.println("| kernel | thread CPU / call | MB/s per core | process CPU / call (all threads) |");
+        table.println("|---|---|---|---|");
         String current = null;
         Object bench = null;
         for (Row r : rows) {
@@ -44,12 +47,12 @@ public final class KernelTable {
             Method m = bench.getClass().getMethod(r.method());
             CpuTimeRun.Sample s = CpuTimeRun.measure(bench, m, calls);
             long bytes = bench instanceof CodecBenchmarks c ? c.ckpt.next().length : r.bytes();
-            System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %s |%n", r.label(), time(s.threadNanos()),
+            table.printf(Locale.ROOT, "| %s | %s | %.0f | %s |%n", r.label(), time(s.threadNanos()),
                     bytes / 1e6 / (s.threadNanos() / 1e9), time(s.processNanos()));
         }
         if (!nd4j && !which.equals("codec")) {
-            System.out.println();
-            System.out.println("nd4j rows missing: build with `mvn -o -q -B -pl bench -am package -DskipTests -Pnd4j`.");
+            table.println();
+            table.println("nd4j rows missing: build with `mvn -o -q -B -pl bench -am package -DskipTests -Pnd4j`.");
         }
     }
 
