@@ -221,12 +221,15 @@ mount_part() {
 if [[ $PARALLEL == 1 ]]; then
   # independent parts side by side: CPU-time figures are unaffected, wall time shrinks on a shared machine
   pids=()
+  # if this script stops early, stop the parts beside it and leave no mount behind
+  trap 'kill "${pids[@]}" 2>/dev/null; sleep 1; fusermount -u "$WORK/mnt" 2>/dev/null; wait' EXIT
   lossless_part 2>"$WORK/part-lossless.log" & pids+=($!)
   ref_part 2>"$WORK/part-ref.log" & pids+=($!)
   if [[ $MOUNT == 1 ]]; then mount_part 2>"$WORK/part-mount.log" & pids+=($!); fi
   excpfs_part
   failed=0
   for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  trap - EXIT
   if ((failed)); then tail -n 20 "$WORK"/part-*.log >&2; exit 1; fi
 else
   lossless_part

@@ -63,10 +63,16 @@ class RunAllQuickTest {
                 Map.entry("DEPTHS", "1 2 4"), Map.entry("MOUNT_PRESET", "nano"), Map.entry("MOUNT_REPS", "2"),
                 Map.entry("KERNEL_PARTS", "kernels"), Map.entry("KERNEL_CALLS", "1")));
         Process p = pb.start();
-        boolean done = p.waitFor(10, TimeUnit.MINUTES);
-        if (!done) p.destroyForcibly();
+        boolean done = p.waitFor(30, TimeUnit.MINUTES);
+        if (!done) {
+            p.descendants().forEach(ProcessHandle::destroy);
+            p.destroy();
+            p.waitFor(30, TimeUnit.SECONDS);
+            run("fusermount", "-u", work.resolve("w/trainer/mnt").toString());
+        }
         String log = Files.readString(work.resolve("run_all.log"));
-        assertTrue(done && p.exitValue() == 0, "run_all.sh failed:\n" + tail(log));
+        assertTrue(done, "run_all.sh did not finish within 30 minutes:\n" + tail(log));
+        assertEquals(0, p.exitValue(), "run_all.sh failed:\n" + tail(log));
 
         Path w = work.resolve("w");
         String md = Files.readString(w.resolve("BENCHMARKS-run.md"));
