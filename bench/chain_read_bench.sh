@@ -114,7 +114,9 @@ print()
 print("| chain depth | checkpoint | bytes | cold: fresh daemon | base cached: previous checkpoint read first | "
       "warm: read again | daemon peak RSS |")
 print("|---|---|---|---|---|---|---|")
-mb = lambda n, s: f"{float(s):.2f} s ({int(n) / 1e6 / float(s):.0f} MB/s)"
+def mb(n, s):
+    rate = int(n) / 1e6 / float(s)
+    return f"{float(s):.2f} s ({rate:.0f} MB/s)" if rate >= 10 else f"{float(s):.2f} s ({rate:.1f} MB/s)"
 for depth, unit, size, cold, base, warm, hwm in rows:
     print(f"| {depth} | `{unit}` | {int(size):,} | {mb(size, cold)} | {'—' if base == '-' else mb(size, base)} | "
           f"{mb(size, warm)} | {int(hwm) // 1024} MiB |")
