@@ -81,8 +81,9 @@ mapfile -t UNITS < <(units)
 NCKPT=${#UNITS[@]}
 LAST=${UNITS[$((NCKPT - 1 - HOT))]}
 FIRST=${UNITS[0]}
-RAW=$(du -sb --apparent-size "$RUN" | cut -f1)
-FIRST_RAW=$(du -sb --apparent-size "$RUN/$FIRST" | cut -f1)
+file_bytes() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+RAW=$(file_bytes "$RUN")
+FIRST_RAW=$(file_bytes "$RUN/$FIRST")
 PARAMS=$("$PY" -c "import json; print(json.load(open('$WORK/train.json'))['params'])")
 
 log "resuming from the original $LAST"
