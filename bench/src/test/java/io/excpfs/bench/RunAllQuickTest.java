@@ -87,7 +87,10 @@ class RunAllQuickTest {
         assertEquals(1.0, raw.get("ratio").asDouble(), 1e-9);
         assertEquals(5, new ObjectMapper().readTree(w.resolve("trainer/context.json").toFile()).get("checkpoints").asInt());
         for (JsonNode r : rows.values()) {
-            assertEquals(raw.get("raw_bytes").asLong(), r.get("raw_bytes").asLong(), r.get("method") + ": not the same files");
+            // the run through the mount is a second, identical training run: only rng_state.pth (unseeded Python
+            // random state) and the output path in training_args.bin differ, by a few bytes
+            double tolerance = r.get("family").asText().equals("excpfs mount") ? 1e-4 * raw.get("raw_bytes").asLong() : 0;
+            assertEquals(raw.get("raw_bytes").asLong(), r.get("raw_bytes").asLong(), tolerance, r.get("method") + ": not the same files");
             if (r.get("family").asText().equals("raw")) continue;
             double ratio = r.get("residual_ratio").asDouble(), bits = r.get("bits_per_param").asDouble();
             assertTrue(ratio > 1.0 && ratio < 200, r.toString());
