@@ -29,8 +29,8 @@ public final class KernelTable {
         boolean nd4j = nd4jPresent();
         if (nd4j && !which.equals("codec")) {
             String c = "io.excpfs.bench.nd4j.ResidualKernelBenchmark";
-            rows.add(new Row(c, "plainJava", "ΔW = W − Ŵ and mean |ΔW|: plain Java loop", TENSOR_BYTES));
-            rows.add(new Row(c, "nd4j", "ΔW = W − Ŵ and mean |ΔW|: nd4j-native sub + abs + mean", TENSOR_BYTES));
+            rows.add(new Row(c, "plainJava", "ΔW = W − Ŵ and mean abs(ΔW): plain Java loop", TENSOR_BYTES));
+            rows.add(new Row(c, "nd4j", "ΔW = W − Ŵ and mean abs(ΔW): nd4j-native sub + abs + mean", TENSOR_BYTES));
             rows.add(new Row(c, "nd4jWithCopies", "the same in nd4j, with the copies from/to Java arrays", TENSOR_BYTES));
         }
         PrintStream table = System.out;
@@ -58,7 +58,7 @@ public final class KernelTable {
 
     private static void kernels(List<Row> rows) {
         String k = KernelBenchmarks.class.getName();
-        rows.add(new Row(k, "thresholdPublished", "threshold, published rule: exact median of |ΔW| (2^20 fp32)", TENSOR_BYTES));
+        rows.add(new Row(k, "thresholdPublished", "threshold, published rule: exact median of abs(ΔW) (2^20 fp32)", TENSOR_BYTES));
         rows.add(new Row(k, "thresholdBudget", "threshold, budget rule: RMS of ΔW (2^20 fp32)", TENSOR_BYTES));
         rows.add(new Row(k, "kmeansFit", "k-means fit, 15 centres on the kept residuals (sampled)", TENSOR_BYTES));
         rows.add(new Row(k, "assignIndices", "nearest-centre assignment (2^20 values)", TENSOR_BYTES));

@@ -135,7 +135,7 @@ public final class StoreChart {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         axes(g, left, right, top1, bottom1, bytesTop, v -> human(v), "bytes stored (cumulative)");
         axes(g, left, right, top2, bottom2, ratioTop, v -> String.format(Locale.ROOT, "%.0fx", v), "ratio of each checkpoint");
-        int step = Math.max(1, n / 12);
+        int step = Math.max(1, (int) Math.ceil(n * 120.0 / (right - left)));
         g.setColor(Color.DARK_GRAY);
         for (int i = 0; i < n; i += step) {
             String label = first.get(i).name().replaceAll(".*/", "");
