@@ -10,7 +10,8 @@ For every parameter W_t with Adam moments m_t (exp_avg), v_t (exp_avg_sq), check
   store        dense bit-packed indices + codebooks, 7-Zip (7z a -mx=9) per checkpoint, together with the
                checkpoint files whose compressed tensors are zeroed (the "skeleton": pickle, JSON, other files)
 Reconstructed checkpoints are written to --out in the original layout, loadable by resume.py.
-Prints JSON with per-checkpoint and total sizes.
+Prints JSON with per-checkpoint and total sizes, and encode_cpu_s: CPU seconds of this process and its 7z children
+spent compressing (loading the checkpoints with torch included, writing the reconstructions excluded).
 """
 import argparse
 import json
@@ -19,6 +20,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import resource
+import time
 
 import numpy as np
 import torch
@@ -89,7 +92,18 @@ def sevenzip(archive, paths):
     return os.path.getsize(archive)
 
 
-def compress_run(layout, run, out, alpha, beta, bits, opt_bits, work):
+def cpu_now():
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + c.ru_utime + c.ru_stime
+
+
+def save_untimed(ck, dest, clock):
+    t0 = cpu_now()
+    ck.save(dest)
+    clock["excluded"] += cpu_now() - t0
+
+
+def compress_run(layout, run, out, alpha, beta, bits, opt_bits, work, clock):
     units = checkpoints.find(layout, run)
     base = {}
     report = []
@@ -103,7 +117,7 @@ def compress_run(layout, run, out, alpha, beta, bits, opt_bits, work):
                 base[name] = ck.param(name).detach().clone().float()
             entry["kind"] = "seed"
             entry["stored_bytes"] = sevenzip(os.path.join(work, "seed.7z"), checkpoints.unit_files(run, unit))
-            ck.save(os.path.join(out, unit))
+            save_untimed(ck, os.path.join(out, unit), clock)
             report.append(entry)
             continue
         blob, kept_w, kept_m, total = [], 0, 0, 0
@@ -132,7 +146,7 @@ def compress_run(layout, run, out, alpha, beta, bits, opt_bits, work):
             kept_w += int(wmask.sum())
             kept_m += int(mmask.sum())
             total += w.numel()
-        ck.save(os.path.join(out, unit))
+        save_untimed(ck, os.path.join(out, unit), clock)
         payload = os.path.join(work, "payload.bin")
         with open(payload, "wb") as f:
             for b in blob:
@@ -164,15 +178,18 @@ def main(argv=None):
     p.add_argument("--json", help="also write the JSON report here")
     args = p.parse_args(argv)
     tinygpt.setup_torch()
+    clock = {"excluded": 0.0}
+    t0 = cpu_now()
     with tempfile.TemporaryDirectory(prefix="excp-ref-") as work:
         report = compress_run(args.layout, args.run, args.out, args.alpha, args.beta, args.bits,
-                              args.opt_bits or args.bits, work)
+                              args.opt_bits or args.bits, work, clock)
+    encode_cpu = cpu_now() - t0 - clock["excluded"]
     res = [r for r in report if r["kind"] == "residual"]
     raw = sum(r["raw_bytes"] for r in res)
     stored = sum(r["stored_bytes"] for r in res)
     summary = {
         "alpha": args.alpha, "beta": args.beta, "bits": args.bits, "opt_bits": args.opt_bits or args.bits,
-        "checkpoints": len(report), "residual_raw_bytes": raw, "residual_stored_bytes": stored,
+        "checkpoints": len(report), "encode_cpu_s": encode_cpu, "residual_raw_bytes": raw, "residual_stored_bytes": stored,
         "residual_ratio": raw / stored if stored else None,
         "residual_payload_bytes": sum(r["payload_bytes"] for r in res),
         "total_raw_bytes": sum(r["raw_bytes"] for r in report),

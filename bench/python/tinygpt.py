@@ -186,5 +186,7 @@ def batch(seed, step, batch_size, block_size):
 
 
 def setup_torch():
-    torch.set_num_threads(2)
+    """One intra-op thread by default (EXCPFS_TORCH_THREADS overrides): on a shared 2-core machine two OpenMP
+    threads spin against each other and run a tiny-GPT step ~10x slower in wall time than one."""
+    torch.set_num_threads(int(os.environ.get("EXCPFS_TORCH_THREADS", "1")))
     torch.manual_seed(0)

@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 3, time = 10)
 @Fork(value = 1, jvmArgs = {"-Xmx8g"})
 public class CodecBenchmarks {
-    @Param({"budget", "published", "lossless"})
+    @Param({"budget", "published", "lossless", "default"})
     String setting;
 
     SyntheticCheckpoint ckpt;
@@ -45,7 +45,8 @@ public class CodecBenchmarks {
         params = switch (setting) {
             case "published" -> CodecParams.published();
             case "lossless" -> CodecParams.lossless();
-            default -> CodecParams.defaults();
+            case "default" -> CodecParams.defaults();
+            default -> new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 4, 1.0);
         };
         EncodedFile s = CheckpointCodec.encodeSet(List.of(ckpt.seedMember()), ckpt.pairing(), params).get(0);
         seed = s.object();

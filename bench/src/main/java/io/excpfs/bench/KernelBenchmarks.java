@@ -46,7 +46,7 @@ public class KernelBenchmarks {
     byte[] weights;
     byte[] planeStream;
     CodecParams published = CodecParams.published();
-    CodecParams budget = CodecParams.defaults();
+    CodecParams budget = new CodecParams(CodecParams.Mode.EXCP, CodecParams.Keep.BUDGET, 5e-5, 2.0, 4, 4, 1.0);
 
     @Setup
     public void setup() {
