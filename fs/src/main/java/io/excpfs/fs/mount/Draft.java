@@ -24,8 +24,8 @@ final class Draft {
     private static final int COPY_CHUNK = 1 << 20;
 
     final long ino;
-    /** Open handles on this draft; guarded by the owner's draft table. */
-    int refs;
+    /** Open handles on this draft, and those of them that may write; guarded by the owner's draft table. */
+    int refs, writers;
     private VersionView base;
     private boolean initialised;
     private Path stagingPath;
@@ -54,6 +54,12 @@ final class Draft {
     synchronized boolean hasWrites() { return written; }
 
     synchronized long size() { return size; }
+
+    /** True when the content is exactly the pinned version: nothing changed since it was opened or sealed. */
+    synchronized boolean isClean() { return !dirty && staging == null; }
+
+    /** The id of the pinned version (0: none, an empty file). */
+    synchronized long baseVersion() { return base == null ? 0 : base.info().id(); }
 
     /** Size and mtime of the unsealed changes. */
     record Unsealed(long size, long mtimeNanos) {}

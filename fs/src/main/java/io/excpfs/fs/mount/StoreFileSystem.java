@@ -31,12 +31,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * POSIX file system semantics over the versioned {@link Store}: what the mount serves.
  *
  * <ul>
- * <li>Writes go to a staging file ({@link Draft}) shared by every handle of the inode; a handle opened for writing
- *     without O_TRUNC starts from the current content. The last {@code close(2)} after writes ({@link #flush} of
- *     the only handle, so close returns the outcome), the last {@link #release}, or {@link #fsync} seals the
- *     changes into a new HOT version; nothing is sealed when nothing changed.</li>
- * <li>A read-only handle opened while no writer is open pins the current version and keeps reading it, whatever
- *     happens to the path afterwards.</li>
+ * <li>Every handle of a regular file shares the inode's {@link Draft}: the version current at the first open
+ *     (pinned), then the staging file of the changes. A handle opened for writing without O_TRUNC starts from the
+ *     current content. The last {@code close(2)} after writes ({@link #flush} of the only writable handle, so close
+ *     returns the outcome), the release of the last writable handle, or {@link #fsync} seals the changes into a new
+ *     HOT version, which the draft continues from; nothing is sealed when nothing changed.</li>
+ * <li>So a read-only handle follows in-place changes of its inode, as POSIX asks and as the kernel's page cache
+ *     (one per inode) does anyway: it never mixes two versions. Once the inode is unlinked or replaced by a rename,
+ *     its handles keep reading (and writing) the content it had; a version demoted meanwhile stays readable.</li>
  * <li>{@code /.excp} (hidden from the root listing) is a read-only control tree: {@code /.excp/history/<path>@<id>}
  *     lists every overwritten, replaced or deleted version still kept, as read-only files;
  *     writing anything to {@code /.excp/flush} returns once all pending demotions and encodes are committed.</li>
@@ -58,14 +60,14 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         Attr opened();
     }
 
-    /**
-     * Reads a pinned version; {@code view} is null for a file without a version (empty). {@code keepCache}: the
-     * kernel may keep the pages it holds for the file (see {@link #keepCache}).
-     */
+    /** Reads a history version, which never changes; {@code keepCache}: see {@link #keepCache}. */
     private record ViewHandle(VersionView view, Attr opened, boolean keepCache) implements Handle {}
 
-    private record DraftHandle(Draft draft, int flags, Attr opened) implements Handle {
-        boolean writable() { return (flags & O_ACCMODE) != O_RDONLY; }
+    /** A handle on a live regular file; {@code keepCache}: see {@link #keepCache}. */
+    private record DraftHandle(Draft draft, int flags, Attr opened, boolean keepCache) implements Handle {
+        boolean writable() { return writable(flags); }
+
+        static boolean writable(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
     }
 
     private record FlushHandle(Attr opened) implements Handle {}
@@ -76,11 +78,11 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     private final Map<Long, Draft> drafts = new HashMap<>();
     private final AtomicLong nextFh = new AtomicLong(1);
     /**
-     * The version each inode was last opened at read-only, while no draft was opened on it since: the kernel's page
-     * cache for the inode then holds only bytes of that version, which never change.
+     * The version each inode was last opened at read-only, while no handle that may write was opened on it since:
+     * the kernel's page cache for the inode then holds only bytes of that version, which never change.
      */
     private final Map<Long, Long> cachedVersion = new ConcurrentHashMap<>();
-    /** Counts draft attaches and detaches, so an open that raced a writer never vouches for the kernel's pages. */
+    /** Counts writer attaches and seals, so an open that raced a writer never vouches for the kernel's pages. */
     private final AtomicLong draftEpoch = new AtomicLong();
     private final long mountedNanos = System.currentTimeMillis() * 1_000_000L;
 
@@ -130,29 +132,41 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         return fh;
     }
 
-    private Draft attach(long ino) {
-        draftEpoch.incrementAndGet();
-        cachedVersion.remove(ino);
+    /** The inode's draft, created on the first open; one more handle on it ({@code write}: one that may write). */
+    private Draft attach(long ino, boolean write) {
+        if (write) {
+            draftEpoch.incrementAndGet();
+            cachedVersion.remove(ino);
+        }
         synchronized (drafts) {
             Draft d = drafts.computeIfAbsent(ino, Draft::new);
             d.refs++;
-            return d;
-        }
-    }
-
-    private Draft openDraft(long ino) {
-        synchronized (drafts) {
-            Draft d = drafts.get(ino);
-            if (d != null) {
-                d.refs++;
-                cachedVersion.remove(ino);
-            }
+            if (write) d.writers++;
             return d;
         }
     }
 
     /**
-     * A read-only handle on a pinned version; the kernel keeps its page cache when it holds this very version.
+     * Whether the kernel may keep its pages for a read-only open of {@code d}: the draft holds exactly its pinned
+     * version, no writer is open, and the previous open of the inode read that same version. {@code epoch}:
+     * {@link #draftEpoch} before the draft was attached.
+     */
+    private boolean keepCacheFor(Draft d, long epoch) {
+        boolean clean;
+        synchronized (drafts) {
+            clean = d.writers == 0;
+        }
+        long id = d.baseVersion();
+        if (clean && d.isClean() && id != 0 && draftEpoch.get() == epoch) {
+            Long before = cachedVersion.put(d.ino, id);
+            return before != null && before == id;
+        }
+        cachedVersion.remove(d.ino);
+        return false;
+    }
+
+    /**
+     * A read-only handle on a history version; the kernel keeps its page cache when it holds this very version.
      * {@code epoch}: {@link #draftEpoch} before the version was looked up.
      */
     private long registerView(VersionView view, Attr a, long epoch) {
@@ -169,21 +183,31 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public boolean keepCache(long fh) {
-        return handles.get(fh) instanceof ViewHandle v && v.keepCache();
+        Handle h = handles.get(fh);
+        return h instanceof ViewHandle v && v.keepCache() || h instanceof DraftHandle d && d.keepCache();
     }
 
-    /** Drops one reference; the last one seals pending changes and forgets the draft. */
-    private void detach(Draft d) throws FsException {
+    /**
+     * Drops one handle ({@code write}: one that may write). Pending changes are sealed when the last handle that
+     * may write goes, or the last handle at all (a seal that failed before is retried); the last handle forgets
+     * the draft.
+     */
+    private void detach(Draft d, boolean write) throws FsException {
+        boolean sealNow;
         synchronized (drafts) {
-            if (--d.refs > 0) return;
+            d.refs--;
+            if (write) d.writers--;
+            sealNow = write && d.writers == 0 || d.refs == 0;
         }
-        draftEpoch.incrementAndGet();
-        cachedVersion.remove(d.ino);
         FsException failure = null;
-        try {
-            seal(d);
-        } catch (FsException e) {
-            failure = e;
+        if (sealNow && d.isDirty()) {
+            draftEpoch.incrementAndGet();
+            cachedVersion.remove(d.ino);
+            try {
+                seal(d);
+            } catch (FsException e) {
+                failure = e;
+            }
         }
         synchronized (drafts) {
             if (d.refs == 0) {
@@ -345,14 +369,14 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         Attr a = store.stat(path);
         if (a.isDir()) throw new FsException(Errno.EISDIR, path);
         if (!a.isFile()) throw new FsException(Errno.EINVAL, path + " is not a regular file");
-        Draft d = attach(a.ino());
+        Draft d = attach(a.ino(), true);
         try {
             d.init(store, path);
             d.truncate(store, size);
         } catch (IOException e) {
             throw io("truncate " + path, e);
         } finally {
-            detach(d);
+            detach(d, true);
         }
     }
 
@@ -379,28 +403,23 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         Attr a = store.stat(path);
         if (a.isDir()) throw new FsException(Errno.EISDIR, path);
         if (!a.isFile()) throw new FsException(Errno.EINVAL, path + " is not a regular file");
-        boolean write = (flags & O_ACCMODE) != O_RDONLY;
+        boolean write = DraftHandle.writable(flags);
         if (write && store.readOnly()) throw new FsException(Errno.EROFS, "the store is open read-only");
         long epoch = draftEpoch.get();
-        Draft d = write ? attach(a.ino()) : openDraft(a.ino());
-        if (d == null) {
-            try {
-                return registerView(store.openCurrent(path), a, epoch);
-            } catch (IOException e) {
-                throw io("open " + path, e);
-            }
-        }
+        Draft d = attach(a.ino(), write);
+        boolean keep;
         try {
             d.init(store, path);
             if (write && (flags & O_TRUNC) != 0) d.truncate(store, 0);
+            keep = !write && keepCacheFor(d, epoch);
         } catch (IOException e) {
-            detach(d);
+            detach(d, write);
             throw io("open " + path, e);
         } catch (FsException | RuntimeException e) {
-            detach(d);
+            detach(d, write);
             throw e;
         }
-        return register(new DraftHandle(d, flags, a));
+        return register(new DraftHandle(d, flags, a, keep));
     }
 
     @Override
@@ -459,16 +478,16 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     }
 
     /**
-     * A close(2): when this is the only handle and bytes were written, seals now, so close returns the outcome and
+     * A close(2): when this is the only handle that may write and bytes were written, seals now, so close returns the outcome and
      * the data survives a daemon crash from then on. A bare truncation (shell {@code >} redirections open, dup and
      * close before writing) waits for the release, so it does not become a version of its own.
      */
     @Override
     public void flush(long fh) throws FsException {
-        if (!(handle(fh) instanceof DraftHandle d)) return;
+        if (!(handle(fh) instanceof DraftHandle d) || !d.writable()) return;
         boolean only;
         synchronized (drafts) {
-            only = d.draft().refs == 1;
+            only = d.draft().writers == 1;
         }
         if (only && d.draft().hasWrites()) seal(d.draft());
     }
@@ -484,7 +503,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
                 LOG.log(Level.WARNING, "closing a version view: " + e);
             }
         } else if (h instanceof DraftHandle d) {
-            detach(d.draft());
+            detach(d.draft(), d.writable());
         }
     }
 

@@ -114,7 +114,8 @@ class StoreFileSystemTest {
         String firstVersion = xattr("/ckpt.pt", "user.excp.version");
         long reader = fs.open("/ckpt.pt", O_RDONLY);
         save(fs, "/ckpt.pt", v2);
-        assertArrayEquals(v1, drain(fs, reader), "a reader keeps the version it opened");
+        assertArrayEquals(v2, drain(fs, reader), "an in-place overwrite reaches every descriptor of the inode");
+        assertEquals(v2.length, fs.fgetattr(reader).size());
         fs.release(reader);
         assertArrayEquals(v2, readAll(fs, "/ckpt.pt"));
         assertNotEquals(firstVersion, xattr("/ckpt.pt", "user.excp.version"));
@@ -163,6 +164,62 @@ class StoreFileSystemTest {
         assertArrayEquals(random(2000, 2), readAll(fs, "/last.ckpt"));
         assertEquals(Errno.ENOENT, errno(() -> fs.getattr("/last.ckpt.tmp")));
         assertEquals(1, fs.readdir("/.excp/history").size());
+    }
+
+    @Test
+    void aReaderOfAFileReplacedByRenameKeepsTheOldFile() throws FsException {
+        byte[] v1 = random(300_000, 1), v2 = random(600_000, 2);
+        save(fs, "/ckpt.pt", v1);
+        long reader = fs.open("/ckpt.pt", O_RDONLY);
+        byte[] head = new byte[4096];
+        assertEquals(head.length, fs.read(reader, 0, head, head.length));
+        save(fs, "/ckpt.pt.tmp", v2);
+        fs.rename("/ckpt.pt.tmp", "/ckpt.pt", 0);
+        assertArrayEquals(v1, drain(fs, reader), "rename made a new inode; the old descriptor keeps the old file");
+        assertEquals(v1.length, fs.fgetattr(reader).size());
+        fs.flushAll();
+        assertArrayEquals(v1, drain(fs, reader), "still readable once the replaced version is demoted");
+        fs.release(reader);
+        assertArrayEquals(v2, readAll(fs, "/ckpt.pt"));
+    }
+
+    @Test
+    void aReaderSeesEachStateOfAnInPlaceOverwriteNeverAMix() throws FsException {
+        byte[] v1 = random(300_000, 1), v2 = random(600_000, 2);
+        save(fs, "/ckpt.pt", v1);
+        long reader = fs.open("/ckpt.pt", O_RDONLY);
+        byte[] buf = new byte[65536];
+        assertEquals(buf.length, fs.read(reader, 0, buf, buf.length));
+        assertArrayEquals(Arrays.copyOf(v1, buf.length), buf);
+        long writer = fs.open("/ckpt.pt", O_WRONLY | O_TRUNC);
+        assertEquals(0, fs.read(reader, 0, buf, buf.length), "truncated to 0 for every descriptor");
+        assertEquals(0, fs.fgetattr(reader).size());
+        fs.write(writer, 0, Arrays.copyOf(v2, 100_000), 100_000);
+        assertEquals(100_000, fs.fgetattr(reader).size());
+        assertEquals(0, fs.read(reader, 100_000, buf, buf.length), "nothing past what was written");
+        assertEquals(buf.length, fs.read(reader, 0, buf, buf.length));
+        assertArrayEquals(Arrays.copyOf(v2, buf.length), buf, "the writer's bytes, not the old version's");
+        fs.write(writer, 100_000, Arrays.copyOfRange(v2, 100_000, v2.length), v2.length - 100_000);
+        fs.flush(writer);
+        fs.release(writer);
+        assertArrayEquals(v2, drain(fs, reader));
+        fs.release(reader);
+        assertEquals(List.of("ckpt.pt@1"), fs.readdir("/.excp/history"));
+    }
+
+    @Test
+    void aWritersCloseSealsEvenWhileReadersAreOpen() throws FsException {
+        save(fs, "/f", random(1000, 1));
+        long reader = fs.open("/f", O_RDONLY);
+        long writer = fs.open("/f", O_WRONLY | O_TRUNC);
+        fs.write(writer, 0, random(2000, 2), 2000);
+        fs.flush(writer);
+        assertEquals("hot", xattr("/f", "user.excp.state"), "sealed at close, not at the reader's release");
+        assertEquals("2", xattr("/f", "user.excp.version"));
+        fs.release(writer);
+        fs.release(reader);
+        assertEquals(2, fs.store().versions().size());
+        assertArrayEquals(random(2000, 2), readAll(fs, "/f"));
     }
 
     @Test
