@@ -5,6 +5,7 @@ import io.excpfs.fs.ops.Errno;
 import io.excpfs.fs.ops.FileSystemOps;
 import io.excpfs.fs.ops.FsException;
 import io.excpfs.fs.ops.StatFs;
+import com.kenai.jffi.MemoryIO;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.gid_t;
 import jnr.ffi.types.mode_t;
@@ -357,6 +358,9 @@ final class FuseBoundary extends FuseStubFS {
     @Override
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         return total("write", path, () -> {
+            if (ops instanceof DirectWrites direct && buf.isDirect() && size <= Integer.MAX_VALUE) {
+                return direct.write(fi.fh.get(), offset, MemoryIO.getInstance().newDirectByteBuffer(buf.address(), (int) size));
+            }
             byte[] b = buffer(size);
             buf.get(0, b, 0, (int) size);
             return ops.write(fi.fh.get(), offset, b, (int) size);

@@ -2,6 +2,7 @@ package io.excpfs.fs.mount;
 
 import io.excpfs.fs.ops.Errno;
 import io.excpfs.fs.ops.FsException;
+import io.excpfs.fs.store.StagingChecksums;
 import io.excpfs.fs.store.Store;
 import io.excpfs.fs.store.VersionInfo;
 import io.excpfs.fs.store.VersionView;
@@ -30,6 +31,8 @@ final class Draft {
     private boolean initialised;
     private Path stagingPath;
     private FileChannel staging;
+    /** Block sums of the staging file, kept up to date by every write through this draft. */
+    private StagingChecksums sums;
     private long size;
     private long mtimeNanos;
     private boolean dirty;
@@ -84,10 +87,23 @@ final class Draft {
     }
 
     synchronized int write(Store store, long offset, byte[] src, int len, boolean append) throws IOException {
+        return write(store, offset, ByteBuffer.wrap(src, 0, len), append);
+    }
+
+    /** Writes {@code src[position, limit)} (consumed); a direct buffer goes to the staging file without a copy. */
+    synchronized int write(Store store, long offset, ByteBuffer src, boolean append) throws IOException {
         stage(store);
         long at = append ? size : offset;
-        ByteBuffer b = ByteBuffer.wrap(src, 0, len);
-        while (b.hasRemaining()) staging.write(b, at + b.position());
+        int len = src.remaining();
+        ByteBuffer b = src.slice();
+        try {
+            while (b.hasRemaining()) staging.write(b, at + b.position());
+        } catch (IOException | RuntimeException e) {
+            sums.changed(at);
+            throw e;
+        }
+        sums.written(at, src);
+        src.position(src.limit());
         size = Math.max(size, at + len);
         written = true;
         touch();
@@ -97,7 +113,8 @@ final class Draft {
     synchronized void truncate(Store store, long newSize) throws FsException, IOException {
         if (newSize < 0) throw new FsException(Errno.EINVAL, "negative size " + newSize);
         if (newSize == size) return;
-        stage(store);
+        stage(store, newSize);
+        sums.truncated(Math.min(size, newSize));
         staging.truncate(newSize);
         if (newSize > size) {
             staging.write(ByteBuffer.allocate(1), newSize - 1);
@@ -114,18 +131,29 @@ final class Draft {
 
     /** Makes sure the staging file exists, copying the pinned version into it first. */
     private void stage(Store store) throws IOException {
+        stage(store, size);
+    }
+
+    /**
+     * Makes sure the staging file exists, copying the first {@code keep} bytes of the pinned version into it (an
+     * O_TRUNC open of a big checkpoint copies nothing).
+     */
+    private void stage(Store store, long keep) throws IOException {
         if (staging != null) return;
+        long copy = Math.min(keep, size);
         Path p = store.newStagingFile();
         FileChannel ch = null;
+        StagingChecksums copied = new StagingChecksums();
         try {
             ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
             if (base != null) {
                 byte[] buf = new byte[COPY_CHUNK];
-                for (long pos = 0; pos < size; ) {
-                    int n = base.readAt(pos, buf, 0, buf.length);
+                for (long pos = 0; pos < copy; ) {
+                    int n = base.readAt(pos, buf, 0, (int) Math.min(buf.length, copy - pos));
                     if (n <= 0) break;
                     ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
                     while (b.hasRemaining()) ch.write(b, pos + b.position());
+                    copied.written(pos, ByteBuffer.wrap(buf, 0, n));
                     pos += n;
                 }
             }
@@ -136,6 +164,7 @@ final class Draft {
         }
         stagingPath = p;
         staging = ch;
+        sums = copied;
     }
 
     /**
@@ -148,11 +177,13 @@ final class Draft {
         if (staging == null) stage(store);
         staging.close();
         Path p = stagingPath;
+        StagingChecksums s = sums;
         staging = null;
         stagingPath = null;
+        sums = null;
         dirty = false;
         written = false;
-        VersionInfo v = store.seal(ino, p);
+        VersionInfo v = store.seal(ino, p, s);
         VersionView next = store.openVersion(v.id());
         closeBase();
         base = next;
@@ -178,6 +209,7 @@ final class Draft {
             }
             staging = null;
             stagingPath = null;
+            sums = null;
         }
         dirty = false;
         written = false;

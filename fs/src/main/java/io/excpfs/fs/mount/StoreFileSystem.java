@@ -1,6 +1,7 @@
 package io.excpfs.fs.mount;
 
 import io.excpfs.fs.fuse.Caller;
+import io.excpfs.fs.fuse.DirectWrites;
 import io.excpfs.fs.fuse.HandleAttributes;
 import io.excpfs.fs.fuse.PageCacheHint;
 import io.excpfs.fs.ops.Attr;
@@ -17,6 +18,7 @@ import io.excpfs.fs.store.VersionView;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,7 +49,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *     {@code user.excp.version}, {@code user.excp.lineage} and {@code user.excp.ratio} (raw/stored bytes).</li>
  * </ul>
  */
-public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint {
+public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint, DirectWrites {
     static final System.Logger LOG = System.getLogger(StoreFileSystem.class.getName());
     static final String CONTROL = "/.excp", HISTORY = "/.excp/history", FLUSH = "/.excp/flush";
     static final String XATTR_PREFIX = "user.excp.";
@@ -447,14 +449,19 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public int write(long fh, long offset, byte[] src, int len) throws FsException {
+        return write(fh, offset, ByteBuffer.wrap(src, 0, len));
+    }
+
+    @Override
+    public int write(long fh, long offset, ByteBuffer src) throws FsException {
         Handle h = handle(fh);
         if (h instanceof FlushHandle) {
             flushAll();
-            return len;
+            return src.remaining();
         }
         if (!(h instanceof DraftHandle d) || !d.writable()) throw new FsException(Errno.EBADF, "handle " + fh + " is read-only");
         try {
-            return d.draft().write(store, offset, src, len, (d.flags() & O_APPEND) != 0);
+            return d.draft().write(store, offset, src, (d.flags() & O_APPEND) != 0);
         } catch (IOException e) {
             throw io("write of handle " + fh + " at " + offset, e);
         }

@@ -366,6 +366,18 @@ public final class Store implements AutoCloseable {
      * transaction ({@code Long.MIN_VALUE}: the seal time), as import does to keep the original times.
      */
     public VersionInfo seal(long ino, Path staging, long mtimeNanos) throws FsException, IOException {
+        return seal(ino, staging, mtimeNanos, null);
+    }
+
+    /**
+     * Like {@link #seal(long, Path)}, with the block sums mostly computed while the staging file was written, so
+     * the seal reads again only what {@code sums} did not see.
+     */
+    public VersionInfo seal(long ino, Path staging, StagingChecksums sums) throws FsException, IOException {
+        return seal(ino, staging, Long.MIN_VALUE, sums);
+    }
+
+    private VersionInfo seal(long ino, Path staging, long mtimeNanos, StagingChecksums staged) throws FsException, IOException {
         writable();
         String id = newId();
         Path objects = dir.resolve("objects");
@@ -378,7 +390,7 @@ public final class Store implements AutoCloseable {
             try (FileChannel ch = FileChannel.open(staging, StandardOpenOption.WRITE)) {
                 ch.force(true);
             }
-            BlockSums sums = BlockSums.compute(staging);
+            BlockSums sums = staged == null ? BlockSums.compute(staging) : staged.finish(staging);
             Files.createDirectories(raw.getParent());
             try {
                 Files.move(staging, raw, StandardCopyOption.ATOMIC_MOVE);
