@@ -4,15 +4,20 @@ import jnr.ffi.LibraryLoader;
 
 /**
  * Lowers the scheduling priority of the calling thread (Linux: nice and I/O priority are per thread), so background
- * encodes take only the CPU and disk time writers and readers leave: a trainer's {@code torch.save} into the mount
+ * encodes yield most of the CPU and disk to writers and readers: a trainer's {@code torch.save} into the mount
  * must not slow down because the previous checkpoint is being encoded. Best effort: where the calls are missing or
  * refused, the thread keeps its priority and one debug line says why.
  */
 final class BackgroundPriority {
     private static final System.Logger LOG = System.getLogger(BackgroundPriority.class.getName());
-    /** The weakest CPU share (nice 19) and the idle I/O class: served only when no one else wants the disk. */
-    static final int NICE = 19;
-    private static final int PRIO_PROCESS = 0, IOPRIO_WHO_PROCESS = 1, IOPRIO_CLASS_IDLE = 3, IOPRIO_CLASS_SHIFT = 13;
+    /**
+     * Nice 10: about a tenth of the CPU share of a nice-0 thread it competes with (FUSE threads serving a writer,
+     * a trainer in the same session), yet never starved the way nice 19 or the idle I/O class would be on a busy
+     * machine, where a flush would then wait for minutes. I/O: the lowest best-effort level.
+     */
+    static final int NICE = 10;
+    private static final int PRIO_PROCESS = 0, IOPRIO_WHO_PROCESS = 1, IOPRIO_CLASS_BE = 2, IOPRIO_LOWEST = 7,
+            IOPRIO_CLASS_SHIFT = 13;
 
     /** The C library calls used; {@code who = 0} is the calling thread on Linux. */
     public interface LibC {
@@ -52,8 +57,8 @@ final class BackgroundPriority {
         try {
             boolean cpu = c.setpriority(PRIO_PROCESS, 0, NICE) == 0;
             long nr = ioprioSet();
-            boolean io = nr >= 0 && c.syscall(nr, IOPRIO_WHO_PROCESS, 0, (long) IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT) == 0;
-            if (!cpu || !io) LOG.log(System.Logger.Level.DEBUG, "background priority: nice " + cpu + ", idle I/O " + io);
+            boolean io = nr >= 0 && c.syscall(nr, IOPRIO_WHO_PROCESS, 0, (long) IOPRIO_CLASS_BE << IOPRIO_CLASS_SHIFT | IOPRIO_LOWEST) == 0;
+            if (!cpu || !io) LOG.log(System.Logger.Level.DEBUG, "background priority: nice " + cpu + ", low I/O " + io);
             return cpu && io;
         } catch (Throwable t) {
             LOG.log(System.Logger.Level.DEBUG, "background priority not set: " + t);

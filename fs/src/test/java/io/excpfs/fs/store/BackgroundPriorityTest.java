@@ -32,7 +32,7 @@ class BackgroundPriorityTest {
         });
         t.start();
         t.join();
-        assertEquals(BackgroundPriority.NICE, seen.get(), "the encoder thread runs at nice 19");
+        assertEquals(BackgroundPriority.NICE, seen.get(), "the encoder thread runs at the background nice value");
         assertEquals(before, niceOfThisThread(), "other threads keep their priority");
     }
 }
