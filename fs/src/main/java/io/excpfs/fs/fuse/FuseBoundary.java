@@ -36,9 +36,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Handle operations (read, write, flush, release, fsync, ftruncate) use only the handle; with
  * {@code flag_nullpath_ok} set they keep working on a file that was removed or replaced while open.
- * Mounted with {@code hard_remove} (an unlinked file stays readable through its open handles, which the ops
- * keep by version) and {@code atomic_o_trunc} (O_TRUNC reaches {@link FileSystemOps#open} instead of a separate
- * truncate that would seal an empty version).
+ * An unlinked file stays readable through its open handles, which the ops keep: under a hidden name for ops that
+ * understand {@link HiddenNames} (fstat(2) of its descriptors then works), else with {@code hard_remove}.
+ * Mounted with {@code atomic_o_trunc} (O_TRUNC reaches {@link FileSystemOps#open} instead of a separate truncate
+ * that would seal an empty version).
  */
 final class FuseBoundary extends FuseStubFS {
     private static final System.Logger LOG = System.getLogger(FuseBoundary.class.getName());

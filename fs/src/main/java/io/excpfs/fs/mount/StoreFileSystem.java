@@ -3,6 +3,7 @@ package io.excpfs.fs.mount;
 import io.excpfs.fs.fuse.Caller;
 import io.excpfs.fs.fuse.DirectWrites;
 import io.excpfs.fs.fuse.HandleAttributes;
+import io.excpfs.fs.fuse.HiddenNames;
 import io.excpfs.fs.fuse.PageCacheHint;
 import io.excpfs.fs.ops.Attr;
 import io.excpfs.fs.ops.Errno;
@@ -25,9 +26,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 
 /**
  * POSIX file system semantics over the versioned {@link Store}: what the mount serves.
@@ -41,6 +47,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>So a read-only handle follows in-place changes of its inode, as POSIX asks and as the kernel's page cache
  *     (one per inode) does anyway: it never mixes two versions. Once the inode is unlinked or replaced by a rename,
  *     its handles keep reading (and writing) the content it had; a version demoted meanwhile stays readable.</li>
+ * <li>A file unlinked or replaced while open is kept by libfuse under a hidden name ({@code .fuse_hidden*}, see
+ *     {@link #hide}) that the store never holds: fstat(2) of its descriptors works, and its directory can still be
+ *     removed.</li>
  * <li>{@code /.excp} (hidden from the root listing) is a read-only control tree: {@code /.excp/history/<path>@<id>}
  *     lists every overwritten, replaced or deleted version still kept, as read-only files;
  *     writing anything to {@code /.excp/flush} returns once all pending demotions and encodes are committed.</li>
@@ -49,7 +58,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *     {@code user.excp.version}, {@code user.excp.lineage} and {@code user.excp.ratio} (raw/stored bytes).</li>
  * </ul>
  */
-public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint, DirectWrites {
+public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint, DirectWrites, HiddenNames {
     static final System.Logger LOG = System.getLogger(StoreFileSystem.class.getName());
     static final String CONTROL = "/.excp", HISTORY = "/.excp/history", FLUSH = "/.excp/flush";
     static final String XATTR_PREFIX = "user.excp.";
@@ -211,12 +220,15 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
                 failure = e;
             }
         }
+        boolean gone;
         synchronized (drafts) {
-            if (d.refs == 0) {
+            gone = d.refs == 0;
+            if (gone) {
                 if (drafts.get(d.ino) == d) drafts.remove(d.ino);
                 d.discard();
             }
         }
+        if (gone && !hidden.isEmpty()) hidden.values().removeIf(h -> h.draft() == d);
         if (failure != null) throw failure;
     }
 
@@ -276,24 +288,29 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public Attr getattr(String path) throws FsException {
+        settle(path);
         if (isControl(path)) return controlAttr(path);
+        if (isHidden(path)) return hiddenAttr(path);
         return withDraft(path, store.stat(path));
     }
 
     @Override
     public List<String> readdir(String path) throws FsException {
+        settle(path);
         if (isControl(path)) return controlList(path);
         return store.list(path);
     }
 
     @Override
     public void mkdir(String path, int mode) throws FsException {
+        settle(path);
         if (isControl(path)) throw new FsException(Errno.EEXIST, path);
         store.mkdir(path, mode & 07777, Caller.uid(), Caller.gid());
     }
 
     @Override
     public void rmdir(String path) throws FsException {
+        settle(path);
         requireLive(path);
         store.rmdir(path);
         changed();
@@ -301,7 +318,9 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void unlink(String path) throws FsException {
+        settle(path);
         requireLive(path);
+        if (isHidden(path) && (hidden.remove(path) != null || !exists(path))) return;
         long ino = store.stat(path).ino();
         store.unlink(path);
         orphan(ino);
@@ -311,6 +330,13 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     @Override
     public void rename(String from, String to, int flags) throws FsException {
         requireLive(from, to);
+        if (isHidden(to) && flags == 0) {
+            hide(from, to);
+            return;
+        }
+        consumeHide(to);
+        settle(from);
+        settle(to);
         long replaced = -1;
         if ((flags & RENAME_EXCHANGE) == 0) {
             try {
@@ -327,12 +353,14 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void symlink(String target, String linkPath) throws FsException {
+        settle(linkPath);
         requireLive(linkPath);
         store.symlink(target, linkPath, Caller.uid(), Caller.gid());
     }
 
     @Override
     public String readlink(String path) throws FsException {
+        settle(path);
         if (isControl(path)) throw new FsException(Errno.EINVAL, path + " is not a symlink");
         return store.readlink(path);
     }
@@ -344,18 +372,21 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void chmod(String path, int mode) throws FsException {
+        settle(path);
         requireLive(path);
         store.chmod(path, mode & 07777);
     }
 
     @Override
     public void chown(String path, int uid, int gid) throws FsException {
+        settle(path);
         requireLive(path);
         store.chown(path, uid, gid);
     }
 
     @Override
     public void utimens(String path, long atimeNanos, long mtimeNanos) throws FsException {
+        settle(path);
         requireLive(path);
         Draft d = mtimeNanos == Long.MIN_VALUE ? null : draftOf(store.stat(path));
         if (d != null && d.isDirty()) seal(d);
@@ -366,6 +397,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void truncate(String path, long size) throws FsException {
+        settle(path);
         if (path.equals(FLUSH)) return;
         requireLive(path);
         Attr a = store.stat(path);
@@ -384,6 +416,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public long create(String path, int mode, int flags) throws FsException {
+        settle(path);
         if (path.equals(FLUSH)) return register(new FlushHandle(controlAttr(FLUSH)));
         requireLive(path);
         try {
@@ -396,6 +429,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public long open(String path, int flags) throws FsException {
+        settle(path);
         if (path.equals(FLUSH)) return register(new FlushHandle(controlAttr(FLUSH)));
         if (isControl(path)) return openHistory(path, flags);
         return openFile(path, flags);
@@ -518,6 +552,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public byte[] getxattr(String path, String name) throws FsException {
+        settle(path);
         if (isControl(path)) {
             VersionInfo v = historyVersion(path);
             if (v == null || !VIRTUAL_XATTRS.contains(name)) throw new FsException(Errno.ENODATA, name);
@@ -532,6 +567,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void setxattr(String path, String name, byte[] value, int flags) throws FsException {
+        settle(path);
         requireLive(path);
         if (name.startsWith(XATTR_PREFIX)) throw new FsException(Errno.EPERM, name + " is maintained by excpfs");
         store.setxattr(path, name, value, flags);
@@ -539,6 +575,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public List<String> listxattr(String path) throws FsException {
+        settle(path);
         if (isControl(path)) return historyVersion(path) == null ? List.of() : VIRTUAL_XATTRS;
         List<String> names = new ArrayList<>(store.listxattr(path));
         if (store.stat(path).isFile()) names.addAll(VIRTUAL_XATTRS);
@@ -547,6 +584,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void removexattr(String path, String name) throws FsException {
+        settle(path);
         requireLive(path);
         if (name.startsWith(XATTR_PREFIX)) throw new FsException(Errno.EPERM, name + " is maintained by excpfs");
         store.removexattr(path, name);
@@ -577,6 +615,116 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     private VersionInfo currentVersion(String path, long ino) throws FsException {
         VersionInfo v = store.current(path);
         return v != null && v.ino() == ino ? v : null;
+    }
+
+    // ------------------------------------------------------------------------------------------- libfuse's hidden files
+
+    /** The names libfuse 2 gives a file it hides: {@code .fuse_hidden%08x%08x} (node id, counter). */
+    private static final Pattern HIDDEN = Pattern.compile("\\.fuse_hidden[0-9a-f]{16}");
+    /** How long an unlink by hiding may wait for a call that would see it. */
+    private static final long SETTLE_MILLIS = 500;
+
+    /** A file libfuse keeps under a hidden name while it is open: its attributes, and its draft for the size. */
+    private record Hidden(Attr attr, Draft draft) {}
+
+    /** A hide whose outcome (unlink, or the first half of a rename over an open file) is not known yet. */
+    private record PendingHide(String path, long ino) {}
+
+    private final Map<String, Hidden> hidden = new ConcurrentHashMap<>();
+    private final Set<PendingHide> pendingHides = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService settler = settlerThread();
+
+    private static ScheduledExecutorService settlerThread() {
+        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "excpfs-unlink");
+            t.setDaemon(true);
+            return t;
+        });
+        e.setRemoveOnCancelPolicy(true);
+        return e;
+    }
+
+    private boolean exists(String path) {
+        try {
+            store.stat(path);
+            return true;
+        } catch (FsException e) {
+            return false;
+        }
+    }
+
+    static boolean isHidden(String path) {
+        return HIDDEN.matcher(path.substring(path.lastIndexOf('/') + 1)).matches();
+    }
+
+    /**
+     * libfuse 2 (mounted without {@code hard_remove}) keeps a file that is unlinked or replaced while open: it renames
+     * it to a hidden name in the same directory, asks for that name's attributes on fstat(2) of its descriptors, and
+     * unlinks the name after the last release. The store never holds hidden names (so {@code rmdir} and
+     * {@code shutil.rmtree} of the directory succeed, and history shows the file under its real path). The rename
+     * to the hidden name is only recorded here, since it is the first half of either an unlink(2) or a rename(2) onto
+     * the path (libfuse does both halves in one request, but not always on one Java thread): a rename onto the path
+     * then replaces the file atomically in the store ({@link #consumeHide}); any call that would see the path (on
+     * it, below it, or a listing of a directory above it) carries the hide out as an unlink first, and so does a
+     * timer {@link #SETTLE_MILLIS} later. A daemon crash within that time keeps the file.
+     */
+    private void hide(String path, String hiddenPath) throws FsException {
+        settle(path);
+        Attr a = store.stat(path);
+        hidden.put(hiddenPath, new Hidden(a, draftOf(a)));
+        pendingHides.add(new PendingHide(path, a.ino()));
+        settler.schedule(this::settleQuietly, SETTLE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** A rename onto {@code target} stands for the pending hides of that path: it replaces the file itself. */
+    private void consumeHide(String target) {
+        if (!pendingHides.isEmpty()) pendingHides.removeIf(p -> p.path().equals(target));
+    }
+
+    /** Carries out, as unlinks, the pending hides a call on {@code path} would see. */
+    private void settle(String path) {
+        if (pendingHides.isEmpty()) return;
+        for (PendingHide p : pendingHides) {
+            String x = p.path();
+            boolean related = path.equals("/") || x.equals(path) || x.startsWith(path + "/") || path.startsWith(x + "/");
+            if (related && pendingHides.remove(p)) unlinkHidden(p);
+        }
+    }
+
+    private void settleAll() {
+        for (PendingHide p : pendingHides) {
+            if (pendingHides.remove(p)) unlinkHidden(p);
+        }
+    }
+
+    private void settleQuietly() {
+        try {
+            settleAll();
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "carrying out an unlink: " + e, e);
+        }
+    }
+
+    private void unlinkHidden(PendingHide p) {
+        try {
+            if (store.stat(p.path()).ino() != p.ino()) return;
+            store.unlink(p.path());
+            orphan(p.ino());
+            changed();
+        } catch (FsException e) {
+            if (e.errno() != Errno.ENOENT && e.errno() != Errno.ENOTDIR) {
+                LOG.log(Level.ERROR, "unlink of " + p.path() + " (open, hidden by libfuse) failed: " + e.getMessage());
+            }
+        }
+    }
+
+    /** A hidden file's attributes: no links, the size of its open content. */
+    private Attr hiddenAttr(String path) throws FsException {
+        Hidden h = hidden.get(path);
+        if (h == null) throw new FsException(Errno.ENOENT, path);
+        Attr a = h.attr();
+        long size = h.draft() == null ? a.size() : h.draft().size();
+        return new Attr(a.ino(), a.mode(), 0, a.uid(), a.gid(), size, a.atimeNanos(), a.mtimeNanos(), a.ctimeNanos());
     }
 
     // ------------------------------------------------------------------------------------------- control tree
@@ -675,6 +823,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void flushAll() throws FsException {
+        settleAll();
         try {
             store.flush();
         } catch (IOException e) {
@@ -685,6 +834,12 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     /** Seals changes still open (a clean unmount keeps them), unpins every view, then closes the store. */
     @Override
     public void close() {
+        try {
+            settleAll();
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "unmount: pending removals: " + e);
+        }
+        settler.shutdownNow();
         List<Draft> open;
         synchronized (drafts) {
             open = new ArrayList<>(drafts.values());

@@ -207,6 +207,49 @@ class StoreFileSystemTest {
         assertEquals(List.of("ckpt.pt@1"), fs.readdir("/.excp/history"));
     }
 
+    /** libfuse's hide protocol (mounted without hard_remove): what a rename to a hidden name stands for. */
+    @Test
+    void aHideFollowedByARenameOntoThePathIsOneAtomicReplace() throws FsException {
+        save(fs, "/last.ckpt", random(1000, 1));
+        save(fs, "/last.ckpt.tmp", random(2000, 2));
+        long reader = fs.open("/last.ckpt", O_RDONLY);
+        String hidden = "/.fuse_hidden0000000200000001";
+        assertEquals(Errno.ENOENT, errno(() -> fs.getattr(hidden)), "libfuse probes for a free hidden name");
+        fs.rename("/last.ckpt", hidden, 0);
+        fs.rename("/last.ckpt.tmp", "/last.ckpt", 0);
+        assertEquals(List.of("last.ckpt"), fs.readdir("/"));
+        assertEquals("replaced", fs.store().history("/last.ckpt").get(0).endReason());
+        assertEquals(1000, fs.getattr(hidden).size());
+        assertEquals(0, fs.getattr(hidden).nlink());
+        assertArrayEquals(random(1000, 1), drain(fs, reader));
+        fs.release(reader);
+        fs.unlink(hidden);
+        assertEquals(Errno.ENOENT, errno(() -> fs.getattr(hidden)));
+        assertArrayEquals(random(2000, 2), readAll(fs, "/last.ckpt"));
+    }
+
+    @Test
+    void aHideFollowedByAnythingElseIsAnUnlink() throws FsException {
+        save(fs, "/a.pt", random(1000, 1));
+        fs.mkdir("/d", 0755);
+        save(fs, "/d/b.pt", random(500, 2));
+        long a = fs.open("/a.pt", O_RDWR), b = fs.open("/d/b.pt", O_RDONLY);
+        fs.rename("/a.pt", "/.fuse_hidden0000000300000001", 0);
+        assertEquals(Errno.ENOENT, errno(() -> fs.getattr("/a.pt")), "carried out before the next call");
+        fs.write(a, 1000, new byte[24], 24);
+        assertEquals(1024, fs.getattr("/.fuse_hidden0000000300000001").size(), "fstat follows the open content");
+        fs.rename("/d/b.pt", "/d/.fuse_hidden0000000400000001", 0);
+        fs.rmdir("/d");
+        assertEquals(List.of(), fs.readdir("/"), "hidden names are never listed, and never block rmdir");
+        assertArrayEquals(random(500, 2), drain(fs, b));
+        fs.release(b);
+        fs.release(a);
+        assertEquals(Errno.ENOENT, errno(() -> fs.getattr("/d/.fuse_hidden0000000400000001")),
+                "forgotten at the last release, also when libfuse cannot name it any more");
+        assertEquals(Errno.ENOENT, errno(() -> fs.getattr("/a.pt")));
+        assertEquals("deleted", fs.store().history("/a.pt").get(0).endReason());
+    }
+
     @Test
     void aWritersCloseSealsEvenWhileReadersAreOpen() throws FsException {
         save(fs, "/f", random(1000, 1));
