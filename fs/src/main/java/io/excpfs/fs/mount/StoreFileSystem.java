@@ -296,7 +296,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public List<String> readdir(String path) throws FsException {
-        settle(path);
+        settleBelow(path);
         if (isControl(path)) return controlList(path);
         return store.list(path);
     }
@@ -310,7 +310,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void rmdir(String path) throws FsException {
-        settle(path);
+        settleBelow(path);
         requireLive(path);
         store.rmdir(path);
         changed();
@@ -335,8 +335,8 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
             return;
         }
         consumeHide(to);
-        settle(from);
-        settle(to);
+        settleBelow(from);
+        settleBelow(to);
         long replaced = -1;
         if ((flags & RENAME_EXCHANGE) == 0) {
             try {
@@ -665,8 +665,8 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
      * to the hidden name is only recorded here, since it is the first half of either an unlink(2) or a rename(2) onto
      * the path (libfuse does both halves in one request, but not always on one Java thread): a rename onto the path
      * then replaces the file atomically in the store ({@link #consumeHide}); any call that would see the path (on
-     * it, below it, or a listing of a directory above it) carries the hide out as an unlink first, and so does a
-     * timer {@link #SETTLE_MILLIS} later. A daemon crash within that time keeps the file.
+     * it or below it; a listing, rmdir or rename of a directory above it) carries the hide out as an unlink first,
+     * and so does a timer {@link #SETTLE_MILLIS} later. A daemon crash within that time keeps the file.
      */
     private void hide(String path, String hiddenPath) throws FsException {
         settle(path);
@@ -681,13 +681,23 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         if (!pendingHides.isEmpty()) pendingHides.removeIf(p -> p.path().equals(target));
     }
 
-    /** Carries out, as unlinks, the pending hides a call on {@code path} would see. */
+    /** Carries out, as unlinks, the pending hides a call on {@code path} would see: of that path or one above it. */
     private void settle(String path) {
+        settle(path, false);
+    }
+
+    /** Like {@link #settle(String)}, also for paths below {@code path} (a listing, rmdir, rename of a directory). */
+    private void settleBelow(String path) {
+        settle(path, true);
+    }
+
+    private void settle(String path, boolean below) {
         if (pendingHides.isEmpty()) return;
+        String dir = path.endsWith("/") ? path : path + "/";
         for (PendingHide p : pendingHides) {
             String x = p.path();
-            boolean related = path.equals("/") || x.equals(path) || x.startsWith(path + "/") || path.startsWith(x + "/");
-            if (related && pendingHides.remove(p)) unlinkHidden(p);
+            boolean seen = x.equals(path) || path.startsWith(x + "/") || below && x.startsWith(dir);
+            if (seen && pendingHides.remove(p)) unlinkHidden(p);
         }
     }
 
