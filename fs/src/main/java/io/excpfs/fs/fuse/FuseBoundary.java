@@ -5,6 +5,7 @@ import io.excpfs.fs.ops.Errno;
 import io.excpfs.fs.ops.FileSystemOps;
 import io.excpfs.fs.ops.FsException;
 import io.excpfs.fs.ops.StatFs;
+import com.kenai.jffi.MemoryIO;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.gid_t;
 import jnr.ffi.types.mode_t;
@@ -35,9 +36,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Handle operations (read, write, flush, release, fsync, ftruncate) use only the handle; with
  * {@code flag_nullpath_ok} set they keep working on a file that was removed or replaced while open.
- * Mounted with {@code hard_remove} (an unlinked file stays readable through its open handles, which the ops
- * keep by version) and {@code atomic_o_trunc} (O_TRUNC reaches {@link FileSystemOps#open} instead of a separate
- * truncate that would seal an empty version).
+ * An unlinked file stays readable through its open handles, which the ops keep: under a hidden name for ops that
+ * understand {@link HiddenNames} (fstat(2) of its descriptors then works), else with {@code hard_remove}.
+ * Mounted with {@code atomic_o_trunc} (O_TRUNC reaches {@link FileSystemOps#open} instead of a separate truncate
+ * that would seal an empty version).
  */
 final class FuseBoundary extends FuseStubFS {
     private static final System.Logger LOG = System.getLogger(FuseBoundary.class.getName());
@@ -357,6 +359,9 @@ final class FuseBoundary extends FuseStubFS {
     @Override
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         return total("write", path, () -> {
+            if (ops instanceof DirectWrites direct && buf.isDirect() && size <= Integer.MAX_VALUE) {
+                return direct.write(fi.fh.get(), offset, MemoryIO.getInstance().newDirectByteBuffer(buf.address(), (int) size));
+            }
             byte[] b = buffer(size);
             buf.get(0, b, 0, (int) size);
             return ops.write(fi.fh.get(), offset, b, (int) size);

@@ -23,15 +23,15 @@ import java.util.concurrent.TimeoutException;
  * the close.
  *
  * <p>Fixed options: {@code big_writes,max_write=131072} (128 KiB writes), {@code atomic_o_trunc},
- * {@code hard_remove}, {@code subtype=excpfs} (mount type {@code fuse.excpfs}); no {@code direct_io}, so the page
- * cache and mmap work.
+ * {@code subtype=excpfs} (mount type {@code fuse.excpfs}), and {@code hard_remove} unless the ops understand
+ * libfuse's {@link HiddenNames}; no {@code direct_io}, so the page cache and mmap work.
  */
 public final class FuseMount implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(FuseMount.class.getName());
     /** User-facing FUSE options accepted in {@code -o}. */
     public static final List<String> PASSTHROUGH_OPTIONS = List.of("allow_other", "default_permissions", "ro");
     static final List<String> FIXED_OPTIONS =
-            List.of("big_writes", "max_write=131072", "atomic_o_trunc", "hard_remove", "subtype=excpfs");
+            List.of("big_writes", "max_write=131072", "atomic_o_trunc", "subtype=excpfs");
 
     private final Path mountPoint;
     private final CompletableFuture<Integer> loop;
@@ -57,6 +57,7 @@ public final class FuseMount implements AutoCloseable {
         Path mp = mountPoint.toRealPath();
         if (isFuseMount(mp)) throw new IOException("already a FUSE mount: " + mp);
         List<String> opts = new ArrayList<>(FIXED_OPTIONS);
+        if (!(ops instanceof HiddenNames)) opts.add("hard_remove");
         opts.add("fsname=" + source.replace(",", "_").replace(" ", "_"));
         opts.addAll(fuseOptions);
         String[] args = {"-o", String.join(",", opts)};

@@ -2,6 +2,7 @@ package io.excpfs.fs.mount;
 
 import io.excpfs.fs.ops.Errno;
 import io.excpfs.fs.ops.FsException;
+import io.excpfs.fs.store.StagingChecksums;
 import io.excpfs.fs.store.Store;
 import io.excpfs.fs.store.VersionInfo;
 import io.excpfs.fs.store.VersionView;
@@ -22,13 +23,15 @@ final class Draft {
     private static final int COPY_CHUNK = 1 << 20;
 
     final long ino;
-    /** Open handles on this draft; guarded by the owner's draft table. */
-    int refs;
+    /** Open handles on this draft, and those of them that may write; guarded by the owner's draft table. */
+    int refs, writers;
     private VersionView base;
     private boolean initialised;
     private Path stagingPath;
     private BlobChannel staging;
     private Store stagingStore;
+    /** Block sums of the staging file, kept up to date by every write through this draft. */
+    private StagingChecksums sums;
     private long size;
     private long mtimeNanos;
     private boolean dirty;
@@ -54,6 +57,12 @@ final class Draft {
 
     synchronized long size() { return size; }
 
+    /** True when the content is exactly the pinned version: nothing changed since it was opened or sealed. */
+    synchronized boolean isClean() { return !dirty && staging == null; }
+
+    /** The id of the pinned version (0: none, an empty file). */
+    synchronized long baseVersion() { return base == null ? 0 : base.info().id(); }
+
     /** Size and mtime of the unsealed changes. */
     record Unsealed(long size, long mtimeNanos) {}
 
@@ -77,9 +86,23 @@ final class Draft {
     }
 
     synchronized int write(Store store, long offset, byte[] src, int len, boolean append) throws IOException {
+        return write(store, offset, ByteBuffer.wrap(src, 0, len), append);
+    }
+
+    /** Writes {@code src[position, limit)} (consumed); a direct buffer goes to the staging file without a copy. */
+    synchronized int write(Store store, long offset, ByteBuffer src, boolean append) throws IOException {
         stage(store);
         long at = append ? size : offset;
-        staging.writeFully(ByteBuffer.wrap(src, 0, len), at);
+        int len = src.remaining();
+        ByteBuffer b = src.slice();
+        try {
+            staging.writeFully(b, at);
+        } catch (IOException | RuntimeException e) {
+            sums.changed(at);
+            throw e;
+        }
+        sums.written(at, src);
+        src.position(src.limit());
         size = Math.max(size, at + len);
         written = true;
         touch();
@@ -89,7 +112,8 @@ final class Draft {
     synchronized void truncate(Store store, long newSize) throws FsException, IOException {
         if (newSize < 0) throw new FsException(Errno.EINVAL, "negative size " + newSize);
         if (newSize == size) return;
-        stage(store);
+        stage(store, newSize);
+        sums.truncated(Math.min(size, newSize));
         staging.truncate(newSize);
         if (newSize > size) {
             staging.writeFully(ByteBuffer.allocate(1), newSize - 1);
@@ -106,17 +130,28 @@ final class Draft {
 
     /** Makes sure the staging file exists, copying the pinned version into it first. */
     private void stage(Store store) throws IOException {
+        stage(store, size);
+    }
+
+    /**
+     * Makes sure the staging file exists, copying the first {@code keep} bytes of the pinned version into it (an
+     * O_TRUNC open of a big checkpoint copies nothing).
+     */
+    private void stage(Store store, long keep) throws IOException {
         if (staging != null) return;
+        long copy = Math.min(keep, size);
         Path p = store.newStagingFile();
         BlobChannel ch = null;
+        StagingChecksums copied = new StagingChecksums();
         try {
             ch = store.openStaging(p);
             if (base != null) {
                 byte[] buf = new byte[COPY_CHUNK];
-                for (long pos = 0; pos < size; ) {
-                    int n = base.readAt(pos, buf, 0, buf.length);
+                for (long pos = 0; pos < copy; ) {
+                    int n = base.readAt(pos, buf, 0, (int) Math.min(buf.length, copy - pos));
                     if (n <= 0) break;
                     ch.writeFully(ByteBuffer.wrap(buf, 0, n), pos);
+                    copied.written(pos, ByteBuffer.wrap(buf, 0, n));
                     pos += n;
                 }
             }
@@ -128,6 +163,7 @@ final class Draft {
         stagingPath = p;
         staging = ch;
         stagingStore = store;
+        sums = copied;
     }
 
     /**
@@ -140,11 +176,13 @@ final class Draft {
         if (staging == null) stage(store);
         staging.close();
         Path p = stagingPath;
+        StagingChecksums s = sums;
         staging = null;
         stagingPath = null;
+        sums = null;
         dirty = false;
         written = false;
-        VersionInfo v = store.seal(ino, p);
+        VersionInfo v = store.seal(ino, p, s);
         VersionView next = store.openVersion(v.id());
         closeBase();
         base = next;
@@ -170,6 +208,7 @@ final class Draft {
             }
             staging = null;
             stagingPath = null;
+            sums = null;
         }
         dirty = false;
         written = false;

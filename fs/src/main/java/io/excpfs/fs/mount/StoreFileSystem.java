@@ -1,7 +1,9 @@
 package io.excpfs.fs.mount;
 
 import io.excpfs.fs.fuse.Caller;
+import io.excpfs.fs.fuse.DirectWrites;
 import io.excpfs.fs.fuse.HandleAttributes;
+import io.excpfs.fs.fuse.HiddenNames;
 import io.excpfs.fs.fuse.PageCacheHint;
 import io.excpfs.fs.ops.Attr;
 import io.excpfs.fs.ops.Errno;
@@ -17,26 +19,37 @@ import io.excpfs.fs.store.VersionView;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 
 /**
  * POSIX file system semantics over the versioned {@link Store}: what the mount serves.
  *
  * <ul>
- * <li>Writes go to a staging file ({@link Draft}) shared by every handle of the inode; a handle opened for writing
- *     without O_TRUNC starts from the current content. The last {@code close(2)} after writes ({@link #flush} of
- *     the only handle, so close returns the outcome), the last {@link #release}, or {@link #fsync} seals the
- *     changes into a new HOT version; nothing is sealed when nothing changed.</li>
- * <li>A read-only handle opened while no writer is open pins the current version and keeps reading it, whatever
- *     happens to the path afterwards.</li>
+ * <li>Every handle of a regular file shares the inode's {@link Draft}: the version current at the first open
+ *     (pinned), then the staging file of the changes. A handle opened for writing without O_TRUNC starts from the
+ *     current content. The last {@code close(2)} after writes ({@link #flush} of the only writable handle, so close
+ *     returns the outcome), the release of the last writable handle, or {@link #fsync} seals the changes into a new
+ *     HOT version, which the draft continues from; nothing is sealed when nothing changed.</li>
+ * <li>So a read-only handle follows in-place changes of its inode, as POSIX asks and as the kernel's page cache
+ *     (one per inode) does anyway: it never mixes two versions. Once the inode is unlinked or replaced by a rename,
+ *     its handles keep reading (and writing) the content it had; a version demoted meanwhile stays readable.</li>
+ * <li>A file unlinked or replaced while open is kept by libfuse under a hidden name ({@code .fuse_hidden*}, see
+ *     {@link #hide}) that the store never holds: fstat(2) of its descriptors works, and its directory can still be
+ *     removed.</li>
  * <li>{@code /.excp} (hidden from the root listing) is a read-only control tree: {@code /.excp/history/<path>@<id>}
  *     lists every overwritten, replaced or deleted version still kept, as read-only files;
  *     writing anything to {@code /.excp/flush} returns once all pending demotions and encodes are committed.</li>
@@ -45,7 +58,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *     {@code user.excp.version}, {@code user.excp.lineage} and {@code user.excp.ratio} (raw/stored bytes).</li>
  * </ul>
  */
-public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint {
+public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint, DirectWrites, HiddenNames {
     static final System.Logger LOG = System.getLogger(StoreFileSystem.class.getName());
     static final String CONTROL = "/.excp", HISTORY = "/.excp/history", FLUSH = "/.excp/flush";
     static final String XATTR_PREFIX = "user.excp.";
@@ -58,14 +71,14 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         Attr opened();
     }
 
-    /**
-     * Reads a pinned version; {@code view} is null for a file without a version (empty). {@code keepCache}: the
-     * kernel may keep the pages it holds for the file (see {@link #keepCache}).
-     */
+    /** Reads a history version, which never changes; {@code keepCache}: see {@link #keepCache}. */
     private record ViewHandle(VersionView view, Attr opened, boolean keepCache) implements Handle {}
 
-    private record DraftHandle(Draft draft, int flags, Attr opened) implements Handle {
-        boolean writable() { return (flags & O_ACCMODE) != O_RDONLY; }
+    /** A handle on a live regular file; {@code keepCache}: see {@link #keepCache}. */
+    private record DraftHandle(Draft draft, int flags, Attr opened, boolean keepCache) implements Handle {
+        boolean writable() { return writable(flags); }
+
+        static boolean writable(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
     }
 
     private record FlushHandle(Attr opened) implements Handle {}
@@ -76,11 +89,11 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     private final Map<Long, Draft> drafts = new HashMap<>();
     private final AtomicLong nextFh = new AtomicLong(1);
     /**
-     * The version each inode was last opened at read-only, while no draft was opened on it since: the kernel's page
-     * cache for the inode then holds only bytes of that version, which never change.
+     * The version each inode was last opened at read-only, while no handle that may write was opened on it since:
+     * the kernel's page cache for the inode then holds only bytes of that version, which never change.
      */
     private final Map<Long, Long> cachedVersion = new ConcurrentHashMap<>();
-    /** Counts draft attaches and detaches, so an open that raced a writer never vouches for the kernel's pages. */
+    /** Counts writer attaches and seals, so an open that raced a writer never vouches for the kernel's pages. */
     private final AtomicLong draftEpoch = new AtomicLong();
     private final long mountedNanos = System.currentTimeMillis() * 1_000_000L;
 
@@ -130,29 +143,41 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         return fh;
     }
 
-    private Draft attach(long ino) {
-        draftEpoch.incrementAndGet();
-        cachedVersion.remove(ino);
+    /** The inode's draft, created on the first open; one more handle on it ({@code write}: one that may write). */
+    private Draft attach(long ino, boolean write) {
+        if (write) {
+            draftEpoch.incrementAndGet();
+            cachedVersion.remove(ino);
+        }
         synchronized (drafts) {
             Draft d = drafts.computeIfAbsent(ino, Draft::new);
             d.refs++;
-            return d;
-        }
-    }
-
-    private Draft openDraft(long ino) {
-        synchronized (drafts) {
-            Draft d = drafts.get(ino);
-            if (d != null) {
-                d.refs++;
-                cachedVersion.remove(ino);
-            }
+            if (write) d.writers++;
             return d;
         }
     }
 
     /**
-     * A read-only handle on a pinned version; the kernel keeps its page cache when it holds this very version.
+     * Whether the kernel may keep its pages for a read-only open of {@code d}: the draft holds exactly its pinned
+     * version, no writer is open, and the previous open of the inode read that same version. {@code epoch}:
+     * {@link #draftEpoch} before the draft was attached.
+     */
+    private boolean keepCacheFor(Draft d, long epoch) {
+        boolean clean;
+        synchronized (drafts) {
+            clean = d.writers == 0;
+        }
+        long id = d.baseVersion();
+        if (clean && d.isClean() && id != 0 && draftEpoch.get() == epoch) {
+            Long before = cachedVersion.put(d.ino, id);
+            return before != null && before == id;
+        }
+        cachedVersion.remove(d.ino);
+        return false;
+    }
+
+    /**
+     * A read-only handle on a history version; the kernel keeps its page cache when it holds this very version.
      * {@code epoch}: {@link #draftEpoch} before the version was looked up.
      */
     private long registerView(VersionView view, Attr a, long epoch) {
@@ -169,28 +194,41 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public boolean keepCache(long fh) {
-        return handles.get(fh) instanceof ViewHandle v && v.keepCache();
+        Handle h = handles.get(fh);
+        return h instanceof ViewHandle v && v.keepCache() || h instanceof DraftHandle d && d.keepCache();
     }
 
-    /** Drops one reference; the last one seals pending changes and forgets the draft. */
-    private void detach(Draft d) throws FsException {
+    /**
+     * Drops one handle ({@code write}: one that may write). Pending changes are sealed when the last handle that
+     * may write goes, or the last handle at all (a seal that failed before is retried); the last handle forgets
+     * the draft.
+     */
+    private void detach(Draft d, boolean write) throws FsException {
+        boolean sealNow;
         synchronized (drafts) {
-            if (--d.refs > 0) return;
+            d.refs--;
+            if (write) d.writers--;
+            sealNow = write && d.writers == 0 || d.refs == 0;
         }
-        draftEpoch.incrementAndGet();
-        cachedVersion.remove(d.ino);
         FsException failure = null;
-        try {
-            seal(d);
-        } catch (FsException e) {
-            failure = e;
+        if (sealNow && d.isDirty()) {
+            draftEpoch.incrementAndGet();
+            cachedVersion.remove(d.ino);
+            try {
+                seal(d);
+            } catch (FsException e) {
+                failure = e;
+            }
         }
+        boolean gone;
         synchronized (drafts) {
-            if (d.refs == 0) {
+            gone = d.refs == 0;
+            if (gone) {
                 if (drafts.get(d.ino) == d) drafts.remove(d.ino);
                 d.discard();
             }
         }
+        if (gone && !hidden.isEmpty()) hidden.values().removeIf(h -> h.draft() == d);
         if (failure != null) throw failure;
     }
 
@@ -250,24 +288,29 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public Attr getattr(String path) throws FsException {
+        settle(path);
         if (isControl(path)) return controlAttr(path);
+        if (isHidden(path)) return hiddenAttr(path);
         return withDraft(path, store.stat(path));
     }
 
     @Override
     public List<String> readdir(String path) throws FsException {
+        settleBelow(path);
         if (isControl(path)) return controlList(path);
         return store.list(path);
     }
 
     @Override
     public void mkdir(String path, int mode) throws FsException {
+        settle(path);
         if (isControl(path)) throw new FsException(Errno.EEXIST, path);
         store.mkdir(path, mode & 07777, Caller.uid(), Caller.gid());
     }
 
     @Override
     public void rmdir(String path) throws FsException {
+        settleBelow(path);
         requireLive(path);
         store.rmdir(path);
         changed();
@@ -275,7 +318,9 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void unlink(String path) throws FsException {
+        settle(path);
         requireLive(path);
+        if (isHidden(path) && (hidden.remove(path) != null || !exists(path))) return;
         long ino = store.stat(path).ino();
         store.unlink(path);
         orphan(ino);
@@ -285,6 +330,13 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     @Override
     public void rename(String from, String to, int flags) throws FsException {
         requireLive(from, to);
+        if (isHidden(to) && flags == 0) {
+            hide(from, to);
+            return;
+        }
+        consumeHide(to);
+        settleBelow(from);
+        settleBelow(to);
         long replaced = -1;
         if ((flags & RENAME_EXCHANGE) == 0) {
             try {
@@ -301,12 +353,14 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void symlink(String target, String linkPath) throws FsException {
+        settle(linkPath);
         requireLive(linkPath);
         store.symlink(target, linkPath, Caller.uid(), Caller.gid());
     }
 
     @Override
     public String readlink(String path) throws FsException {
+        settle(path);
         if (isControl(path)) throw new FsException(Errno.EINVAL, path + " is not a symlink");
         return store.readlink(path);
     }
@@ -318,18 +372,21 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void chmod(String path, int mode) throws FsException {
+        settle(path);
         requireLive(path);
         store.chmod(path, mode & 07777);
     }
 
     @Override
     public void chown(String path, int uid, int gid) throws FsException {
+        settle(path);
         requireLive(path);
         store.chown(path, uid, gid);
     }
 
     @Override
     public void utimens(String path, long atimeNanos, long mtimeNanos) throws FsException {
+        settle(path);
         requireLive(path);
         Draft d = mtimeNanos == Long.MIN_VALUE ? null : draftOf(store.stat(path));
         if (d != null && d.isDirty()) seal(d);
@@ -340,24 +397,26 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void truncate(String path, long size) throws FsException {
+        settle(path);
         if (path.equals(FLUSH)) return;
         requireLive(path);
         Attr a = store.stat(path);
         if (a.isDir()) throw new FsException(Errno.EISDIR, path);
         if (!a.isFile()) throw new FsException(Errno.EINVAL, path + " is not a regular file");
-        Draft d = attach(a.ino());
+        Draft d = attach(a.ino(), true);
         try {
             d.init(store, path);
             d.truncate(store, size);
         } catch (IOException e) {
             throw io("truncate " + path, e);
         } finally {
-            detach(d);
+            detach(d, true);
         }
     }
 
     @Override
     public long create(String path, int mode, int flags) throws FsException {
+        settle(path);
         if (path.equals(FLUSH)) return register(new FlushHandle(controlAttr(FLUSH)));
         requireLive(path);
         try {
@@ -370,6 +429,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public long open(String path, int flags) throws FsException {
+        settle(path);
         if (path.equals(FLUSH)) return register(new FlushHandle(controlAttr(FLUSH)));
         if (isControl(path)) return openHistory(path, flags);
         return openFile(path, flags);
@@ -379,28 +439,23 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         Attr a = store.stat(path);
         if (a.isDir()) throw new FsException(Errno.EISDIR, path);
         if (!a.isFile()) throw new FsException(Errno.EINVAL, path + " is not a regular file");
-        boolean write = (flags & O_ACCMODE) != O_RDONLY;
+        boolean write = DraftHandle.writable(flags);
         if (write && store.readOnly()) throw new FsException(Errno.EROFS, "the store is open read-only");
         long epoch = draftEpoch.get();
-        Draft d = write ? attach(a.ino()) : openDraft(a.ino());
-        if (d == null) {
-            try {
-                return registerView(store.openCurrent(path), a, epoch);
-            } catch (IOException e) {
-                throw io("open " + path, e);
-            }
-        }
+        Draft d = attach(a.ino(), write);
+        boolean keep;
         try {
             d.init(store, path);
             if (write && (flags & O_TRUNC) != 0) d.truncate(store, 0);
+            keep = !write && keepCacheFor(d, epoch);
         } catch (IOException e) {
-            detach(d);
+            detach(d, write);
             throw io("open " + path, e);
         } catch (FsException | RuntimeException e) {
-            detach(d);
+            detach(d, write);
             throw e;
         }
-        return register(new DraftHandle(d, flags, a));
+        return register(new DraftHandle(d, flags, a, keep));
     }
 
     @Override
@@ -428,14 +483,19 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public int write(long fh, long offset, byte[] src, int len) throws FsException {
+        return write(fh, offset, ByteBuffer.wrap(src, 0, len));
+    }
+
+    @Override
+    public int write(long fh, long offset, ByteBuffer src) throws FsException {
         Handle h = handle(fh);
         if (h instanceof FlushHandle) {
             flushAll();
-            return len;
+            return src.remaining();
         }
         if (!(h instanceof DraftHandle d) || !d.writable()) throw new FsException(Errno.EBADF, "handle " + fh + " is read-only");
         try {
-            return d.draft().write(store, offset, src, len, (d.flags() & O_APPEND) != 0);
+            return d.draft().write(store, offset, src, (d.flags() & O_APPEND) != 0);
         } catch (IOException e) {
             throw io("write of handle " + fh + " at " + offset, e);
         }
@@ -459,16 +519,16 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     }
 
     /**
-     * A close(2): when this is the only handle and bytes were written, seals now, so close returns the outcome and
+     * A close(2): when this is the only handle that may write and bytes were written, seals now, so close returns the outcome and
      * the data survives a daemon crash from then on. A bare truncation (shell {@code >} redirections open, dup and
      * close before writing) waits for the release, so it does not become a version of its own.
      */
     @Override
     public void flush(long fh) throws FsException {
-        if (!(handle(fh) instanceof DraftHandle d)) return;
+        if (!(handle(fh) instanceof DraftHandle d) || !d.writable()) return;
         boolean only;
         synchronized (drafts) {
-            only = d.draft().refs == 1;
+            only = d.draft().writers == 1;
         }
         if (only && d.draft().hasWrites()) seal(d.draft());
     }
@@ -484,7 +544,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
                 LOG.log(Level.WARNING, "closing a version view: " + e);
             }
         } else if (h instanceof DraftHandle d) {
-            detach(d.draft());
+            detach(d.draft(), d.writable());
         }
     }
 
@@ -492,6 +552,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public byte[] getxattr(String path, String name) throws FsException {
+        settle(path);
         if (isControl(path)) {
             VersionInfo v = historyVersion(path);
             if (v == null || !VIRTUAL_XATTRS.contains(name)) throw new FsException(Errno.ENODATA, name);
@@ -506,6 +567,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void setxattr(String path, String name, byte[] value, int flags) throws FsException {
+        settle(path);
         requireLive(path);
         if (name.startsWith(XATTR_PREFIX)) throw new FsException(Errno.EPERM, name + " is maintained by excpfs");
         store.setxattr(path, name, value, flags);
@@ -513,6 +575,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public List<String> listxattr(String path) throws FsException {
+        settle(path);
         if (isControl(path)) return historyVersion(path) == null ? List.of() : VIRTUAL_XATTRS;
         List<String> names = new ArrayList<>(store.listxattr(path));
         if (store.stat(path).isFile()) names.addAll(VIRTUAL_XATTRS);
@@ -521,6 +584,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void removexattr(String path, String name) throws FsException {
+        settle(path);
         requireLive(path);
         if (name.startsWith(XATTR_PREFIX)) throw new FsException(Errno.EPERM, name + " is maintained by excpfs");
         store.removexattr(path, name);
@@ -551,6 +615,126 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     private VersionInfo currentVersion(String path, long ino) throws FsException {
         VersionInfo v = store.current(path);
         return v != null && v.ino() == ino ? v : null;
+    }
+
+    // ------------------------------------------------------------------------------------------- libfuse's hidden files
+
+    /** The names libfuse 2 gives a file it hides: {@code .fuse_hidden%08x%08x} (node id, counter). */
+    private static final Pattern HIDDEN = Pattern.compile("\\.fuse_hidden[0-9a-f]{16}");
+    /** How long an unlink by hiding may wait for a call that would see it. */
+    private static final long SETTLE_MILLIS = 500;
+
+    /** A file libfuse keeps under a hidden name while it is open: its attributes, and its draft for the size. */
+    private record Hidden(Attr attr, Draft draft) {}
+
+    /** A hide whose outcome (unlink, or the first half of a rename over an open file) is not known yet. */
+    private record PendingHide(String path, long ino) {}
+
+    private final Map<String, Hidden> hidden = new ConcurrentHashMap<>();
+    private final Set<PendingHide> pendingHides = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService settler = settlerThread();
+
+    private static ScheduledExecutorService settlerThread() {
+        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "excpfs-unlink");
+            t.setDaemon(true);
+            return t;
+        });
+        e.setRemoveOnCancelPolicy(true);
+        return e;
+    }
+
+    private boolean exists(String path) {
+        try {
+            store.stat(path);
+            return true;
+        } catch (FsException e) {
+            return false;
+        }
+    }
+
+    static boolean isHidden(String path) {
+        return HIDDEN.matcher(path.substring(path.lastIndexOf('/') + 1)).matches();
+    }
+
+    /**
+     * libfuse 2 (mounted without {@code hard_remove}) keeps a file that is unlinked or replaced while open: it renames
+     * it to a hidden name in the same directory, asks for that name's attributes on fstat(2) of its descriptors, and
+     * unlinks the name after the last release. The store never holds hidden names (so {@code rmdir} and
+     * {@code shutil.rmtree} of the directory succeed, and history shows the file under its real path). The rename
+     * to the hidden name is only recorded here, since it is the first half of either an unlink(2) or a rename(2) onto
+     * the path (libfuse does both halves in one request, but not always on one Java thread): a rename onto the path
+     * then replaces the file atomically in the store ({@link #consumeHide}); any call that would see the path (on
+     * it or below it; a listing, rmdir or rename of a directory above it) carries the hide out as an unlink first,
+     * and so does a timer {@link #SETTLE_MILLIS} later. A daemon crash within that time keeps the file.
+     */
+    private void hide(String path, String hiddenPath) throws FsException {
+        settle(path);
+        Attr a = store.stat(path);
+        hidden.put(hiddenPath, new Hidden(a, draftOf(a)));
+        pendingHides.add(new PendingHide(path, a.ino()));
+        settler.schedule(this::settleQuietly, SETTLE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** A rename onto {@code target} stands for the pending hides of that path: it replaces the file itself. */
+    private void consumeHide(String target) {
+        if (!pendingHides.isEmpty()) pendingHides.removeIf(p -> p.path().equals(target));
+    }
+
+    /** Carries out, as unlinks, the pending hides a call on {@code path} would see: of that path or one above it. */
+    private void settle(String path) {
+        settle(path, false);
+    }
+
+    /** Like {@link #settle(String)}, also for paths below {@code path} (a listing, rmdir, rename of a directory). */
+    private void settleBelow(String path) {
+        settle(path, true);
+    }
+
+    private void settle(String path, boolean below) {
+        if (pendingHides.isEmpty()) return;
+        String dir = path.endsWith("/") ? path : path + "/";
+        for (PendingHide p : pendingHides) {
+            String x = p.path();
+            boolean seen = x.equals(path) || path.startsWith(x + "/") || below && x.startsWith(dir);
+            if (seen && pendingHides.remove(p)) unlinkHidden(p);
+        }
+    }
+
+    private void settleAll() {
+        for (PendingHide p : pendingHides) {
+            if (pendingHides.remove(p)) unlinkHidden(p);
+        }
+    }
+
+    private void settleQuietly() {
+        try {
+            settleAll();
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "carrying out an unlink: " + e, e);
+        }
+    }
+
+    private void unlinkHidden(PendingHide p) {
+        try {
+            if (store.stat(p.path()).ino() != p.ino()) return;
+            store.unlink(p.path());
+            orphan(p.ino());
+            changed();
+        } catch (FsException e) {
+            if (e.errno() != Errno.ENOENT && e.errno() != Errno.ENOTDIR) {
+                LOG.log(Level.ERROR, "unlink of " + p.path() + " (open, hidden by libfuse) failed: " + e.getMessage());
+            }
+        }
+    }
+
+    /** A hidden file's attributes: no links, the size of its open content. */
+    private Attr hiddenAttr(String path) throws FsException {
+        Hidden h = hidden.get(path);
+        if (h == null) throw new FsException(Errno.ENOENT, path);
+        Attr a = h.attr();
+        long size = h.draft() == null ? a.size() : h.draft().size();
+        return new Attr(a.ino(), a.mode(), 0, a.uid(), a.gid(), size, a.atimeNanos(), a.mtimeNanos(), a.ctimeNanos());
     }
 
     // ------------------------------------------------------------------------------------------- control tree
@@ -649,6 +833,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void flushAll() throws FsException {
+        settleAll();
         try {
             store.flush();
         } catch (IOException e) {
@@ -659,6 +844,12 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     /** Seals changes still open (a clean unmount keeps them), unpins every view, then closes the store. */
     @Override
     public void close() {
+        try {
+            settleAll();
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "unmount: pending removals: " + e);
+        }
+        settler.shutdownNow();
         List<Draft> open;
         synchronized (drafts) {
             open = new ArrayList<>(drafts.values());

@@ -58,7 +58,10 @@ final class Demotion {
         this.options = options;
         AtomicInteger n = new AtomicInteger();
         this.planner = Executors.newSingleThreadExecutor(r -> daemon(r, "excpfs-planner"));
-        this.encoders = Executors.newFixedThreadPool(options.encodeThreads(), r -> daemon(r, "excpfs-encoder-" + n.incrementAndGet()));
+        this.encoders = Executors.newFixedThreadPool(options.encodeThreads(), r -> daemon(() -> {
+            BackgroundPriority.lowerCurrentThread();
+            r.run();
+        }, "excpfs-encoder-" + n.incrementAndGet()));
         this.compaction = new Compaction(store, options);
         this.timer = options.effectiveIdleNanos() > 0 ? Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "excpfs-idle")) : null;
     }

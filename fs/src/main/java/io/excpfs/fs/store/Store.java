@@ -404,6 +404,18 @@ public final class Store implements AutoCloseable {
      * transaction ({@code Long.MIN_VALUE}: the seal time), as import does to keep the original times.
      */
     public VersionInfo seal(long ino, Path staging, long mtimeNanos) throws FsException, IOException {
+        return seal(ino, staging, mtimeNanos, null);
+    }
+
+    /**
+     * Like {@link #seal(long, Path)}, with the block sums mostly computed while the staging file was written, so
+     * the seal reads again only what {@code sums} did not see.
+     */
+    public VersionInfo seal(long ino, Path staging, StagingChecksums sums) throws FsException, IOException {
+        return seal(ino, staging, Long.MIN_VALUE, sums);
+    }
+
+    private VersionInfo seal(long ino, Path staging, long mtimeNanos, StagingChecksums staged) throws FsException, IOException {
         writable();
         String id = newId();
         String fanout = fanout(id);
@@ -415,7 +427,7 @@ public final class Store implements AutoCloseable {
             try (BlobChannel ch = blobs.open(stagingName, true)) {
                 ch.force();
             }
-            BlockSums sums = BlockSums.compute(blobs, stagingName);
+            BlockSums sums = staged == null ? BlockSums.compute(blobs, stagingName) : staged.finish(blobs, stagingName);
             byte[] sumBytes = sums.encode();
             // the .sum is durable before the .raw gets its name, so a .raw under objects/ always has its sums
             createFanout(fanout);

@@ -114,7 +114,8 @@ class StoreFileSystemTest {
         String firstVersion = xattr("/ckpt.pt", "user.excp.version");
         long reader = fs.open("/ckpt.pt", O_RDONLY);
         save(fs, "/ckpt.pt", v2);
-        assertArrayEquals(v1, drain(fs, reader), "a reader keeps the version it opened");
+        assertArrayEquals(v2, drain(fs, reader), "an in-place overwrite reaches every descriptor of the inode");
+        assertEquals(v2.length, fs.fgetattr(reader).size());
         fs.release(reader);
         assertArrayEquals(v2, readAll(fs, "/ckpt.pt"));
         assertNotEquals(firstVersion, xattr("/ckpt.pt", "user.excp.version"));
@@ -163,6 +164,105 @@ class StoreFileSystemTest {
         assertArrayEquals(random(2000, 2), readAll(fs, "/last.ckpt"));
         assertEquals(Errno.ENOENT, errno(() -> fs.getattr("/last.ckpt.tmp")));
         assertEquals(1, fs.readdir("/.excp/history").size());
+    }
+
+    @Test
+    void aReaderOfAFileReplacedByRenameKeepsTheOldFile() throws FsException {
+        byte[] v1 = random(300_000, 1), v2 = random(600_000, 2);
+        save(fs, "/ckpt.pt", v1);
+        long reader = fs.open("/ckpt.pt", O_RDONLY);
+        byte[] head = new byte[4096];
+        assertEquals(head.length, fs.read(reader, 0, head, head.length));
+        save(fs, "/ckpt.pt.tmp", v2);
+        fs.rename("/ckpt.pt.tmp", "/ckpt.pt", 0);
+        assertArrayEquals(v1, drain(fs, reader), "rename made a new inode; the old descriptor keeps the old file");
+        assertEquals(v1.length, fs.fgetattr(reader).size());
+        fs.flushAll();
+        assertArrayEquals(v1, drain(fs, reader), "still readable once the replaced version is demoted");
+        fs.release(reader);
+        assertArrayEquals(v2, readAll(fs, "/ckpt.pt"));
+    }
+
+    @Test
+    void aReaderSeesEachStateOfAnInPlaceOverwriteNeverAMix() throws FsException {
+        byte[] v1 = random(300_000, 1), v2 = random(600_000, 2);
+        save(fs, "/ckpt.pt", v1);
+        long reader = fs.open("/ckpt.pt", O_RDONLY);
+        byte[] buf = new byte[65536];
+        assertEquals(buf.length, fs.read(reader, 0, buf, buf.length));
+        assertArrayEquals(Arrays.copyOf(v1, buf.length), buf);
+        long writer = fs.open("/ckpt.pt", O_WRONLY | O_TRUNC);
+        assertEquals(0, fs.read(reader, 0, buf, buf.length), "truncated to 0 for every descriptor");
+        assertEquals(0, fs.fgetattr(reader).size());
+        fs.write(writer, 0, Arrays.copyOf(v2, 100_000), 100_000);
+        assertEquals(100_000, fs.fgetattr(reader).size());
+        assertEquals(0, fs.read(reader, 100_000, buf, buf.length), "nothing past what was written");
+        assertEquals(buf.length, fs.read(reader, 0, buf, buf.length));
+        assertArrayEquals(Arrays.copyOf(v2, buf.length), buf, "the writer's bytes, not the old version's");
+        fs.write(writer, 100_000, Arrays.copyOfRange(v2, 100_000, v2.length), v2.length - 100_000);
+        fs.flush(writer);
+        fs.release(writer);
+        assertArrayEquals(v2, drain(fs, reader));
+        fs.release(reader);
+        assertEquals(List.of("ckpt.pt@1"), fs.readdir("/.excp/history"));
+    }
+
+    /** libfuse's hide protocol (mounted without hard_remove): what a rename to a hidden name stands for. */
+    @Test
+    void aHideFollowedByARenameOntoThePathIsOneAtomicReplace() throws FsException {
+        save(fs, "/last.ckpt", random(1000, 1));
+        save(fs, "/last.ckpt.tmp", random(2000, 2));
+        long reader = fs.open("/last.ckpt", O_RDONLY);
+        String hidden = "/.fuse_hidden0000000200000001";
+        assertEquals(Errno.ENOENT, errno(() -> fs.getattr(hidden)), "libfuse probes for a free hidden name");
+        fs.rename("/last.ckpt", hidden, 0);
+        fs.rename("/last.ckpt.tmp", "/last.ckpt", 0);
+        assertEquals(List.of("last.ckpt"), fs.readdir("/"));
+        assertEquals("replaced", fs.store().history("/last.ckpt").get(0).endReason());
+        assertEquals(1000, fs.getattr(hidden).size());
+        assertEquals(0, fs.getattr(hidden).nlink());
+        assertArrayEquals(random(1000, 1), drain(fs, reader));
+        fs.release(reader);
+        fs.unlink(hidden);
+        assertEquals(Errno.ENOENT, errno(() -> fs.getattr(hidden)));
+        assertArrayEquals(random(2000, 2), readAll(fs, "/last.ckpt"));
+    }
+
+    @Test
+    void aHideFollowedByAnythingElseIsAnUnlink() throws FsException {
+        save(fs, "/a.pt", random(1000, 1));
+        fs.mkdir("/d", 0755);
+        save(fs, "/d/b.pt", random(500, 2));
+        long a = fs.open("/a.pt", O_RDWR), b = fs.open("/d/b.pt", O_RDONLY);
+        fs.rename("/a.pt", "/.fuse_hidden0000000300000001", 0);
+        assertEquals(Errno.ENOENT, errno(() -> fs.getattr("/a.pt")), "carried out before the next call");
+        fs.write(a, 1000, new byte[24], 24);
+        assertEquals(1024, fs.getattr("/.fuse_hidden0000000300000001").size(), "fstat follows the open content");
+        fs.rename("/d/b.pt", "/d/.fuse_hidden0000000400000001", 0);
+        fs.rmdir("/d");
+        assertEquals(List.of(), fs.readdir("/"), "hidden names are never listed, and never block rmdir");
+        assertArrayEquals(random(500, 2), drain(fs, b));
+        fs.release(b);
+        fs.release(a);
+        assertEquals(Errno.ENOENT, errno(() -> fs.getattr("/d/.fuse_hidden0000000400000001")),
+                "forgotten at the last release, also when libfuse cannot name it any more");
+        assertEquals(Errno.ENOENT, errno(() -> fs.getattr("/a.pt")));
+        assertEquals("deleted", fs.store().history("/a.pt").get(0).endReason());
+    }
+
+    @Test
+    void aWritersCloseSealsEvenWhileReadersAreOpen() throws FsException {
+        save(fs, "/f", random(1000, 1));
+        long reader = fs.open("/f", O_RDONLY);
+        long writer = fs.open("/f", O_WRONLY | O_TRUNC);
+        fs.write(writer, 0, random(2000, 2), 2000);
+        fs.flush(writer);
+        assertEquals("hot", xattr("/f", "user.excp.state"), "sealed at close, not at the reader's release");
+        assertEquals("2", xattr("/f", "user.excp.version"));
+        fs.release(writer);
+        fs.release(reader);
+        assertEquals(2, fs.store().versions().size());
+        assertArrayEquals(random(2000, 2), readAll(fs, "/f"));
     }
 
     @Test
