@@ -2,6 +2,7 @@
 # One rate-quality point of excpfs on an HF run: import (--hot 0) with the given options, residual ratio from
 # `stats`, export, resume the newest checkpoint RESUME_STEPS steps, gap against ORIGINAL (resume.py output of the
 # original checkpoint). Runs the CLI straight from target/classes (build first: mvn -o -q -B package -DskipTests).
+# CODEC_CLASSES=<copy of codec/target/classes> keeps a batch of points on one codec while the tree is rebuilt.
 # Usage: RUN=... ORIGINAL=... WORK=... [JAVA_OPTS=-D...] bench/scripts/ratio-point.sh NAME [import options...]
 set -euo pipefail
 export LC_ALL=C.UTF-8
@@ -10,7 +11,7 @@ PY=/usr/bin/python3
 name=$1; shift
 : "${RUN:?}" "${ORIGINAL:?}" "${WORK:?}"
 RESUME_STEPS=${RESUME_STEPS:-20}
-cli() { java ${JAVA_OPTS:-} -Xmx4g -cp "$ROOT/fs/target/classes:$ROOT/codec/target/classes:$ROOT/cache/target/classes:$ROOT/fs/target/lib/*" io.excpfs.fs.cli.Main "$@"; }
+cli() { java ${JAVA_OPTS:-} -Xmx4g -cp "$ROOT/fs/target/classes:${CODEC_CLASSES:-$ROOT/codec/target/classes}:$ROOT/cache/target/classes:$ROOT/fs/target/lib/*" io.excpfs.fs.cli.Main "$@"; }
 store=$WORK/store-$name dest=$WORK/export-$name
 rm -rf "$store" "$dest"
 cli import "$RUN" "$store" --hot 0 "$@" >"$WORK/import-$name.log" 2>&1
