@@ -14,8 +14,11 @@ import java.util.List;
  * a skeleton and a stored object must each fit in one Java array (under 2 GiB).
  */
 public final class CheckpointCodec {
-    /** Object format version written by this codec. */
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * Object format version written by this codec. 2 adds the LINEAR_OVER_BASE codebook (exp_avg_sq pruned with its
+     * exp_avg becomes the base element scaled, not 0); version 1 objects decode as before.
+     */
+    public static final int FORMAT_VERSION = 2;
     /** Oldest object format version this codec reads. */
     public static final int MIN_FORMAT_VERSION = 1;
 

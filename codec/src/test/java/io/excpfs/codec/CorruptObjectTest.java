@@ -76,7 +76,7 @@ class CorruptObjectTest {
     @Test
     void versionOutsideTheReadableRangeIsNamed() throws Exception {
         byte[] good = seedAndResidual()[0].object();
-        CorruptObjectException tooNew = assertThrows(CorruptObjectException.class, () -> CheckpointCodec.decode(withVersion(good, 2), null));
+        CorruptObjectException tooNew = assertThrows(CorruptObjectException.class, () -> CheckpointCodec.decode(withVersion(good, CheckpointCodec.FORMAT_VERSION + 1), null));
         assertEquals(Reason.TOO_NEW, tooNew.reason());
         assertTrue(tooNew.getMessage().contains("offset 18"), tooNew.getMessage());
         CorruptObjectException tooOld = assertThrows(CorruptObjectException.class, () -> CheckpointCodec.peek(withVersion(good, 0)));

@@ -12,6 +12,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Old formats stay readable: objects written by format version 1 are committed under {@code golden/v1/} with the
@@ -57,7 +58,11 @@ class GoldenObjectTest {
     }
 
     private static byte[] resource(String name) throws IOException {
-        try (InputStream in = GoldenObjectTest.class.getResourceAsStream("/golden/v1/" + name)) {
+        return resource(1, name);
+    }
+
+    private static byte[] resource(int version, String name) throws IOException {
+        try (InputStream in = GoldenObjectTest.class.getResourceAsStream("/golden/v" + version + "/" + name)) {
             assertNotNull(in, "golden resource " + name);
             return in.readAllBytes();
         }
@@ -81,5 +86,32 @@ class GoldenObjectTest {
             assertEquals(1, CheckpointCodec.peek(obj).formatVersion());
             assertArrayEquals(resource(NAMES[k] + ".expected"), CheckpointCodec.decode(obj, seed).toByteArray(), NAMES[k]);
         }
+    }
+
+    /**
+     * Version 2 objects (the LINEAR_OVER_BASE codebook for exp_avg_sq) under {@code golden/v2/}, written by the same
+     * inputs; regenerate only when adding a version: {@code -Dgolden.write2=src/test/resources/golden/v2}.
+     */
+    @Test
+    void version2ObjectsStillDecodeToTheSameFiles() throws Exception {
+        String write = System.getProperty("golden.write2");
+        if (write != null) {
+            EncodedFile[] all = encodeAll();
+            Files.createDirectories(Path.of(write));
+            for (int k = 0; k < NAMES.length; k++) {
+                Files.write(Path.of(write, NAMES[k] + ".obj"), all[k].object());
+                Files.write(Path.of(write, NAMES[k] + ".expected"), all[k].reconstruction().toByteArray());
+            }
+        }
+        Reconstruction seed = CheckpointCodec.decode(resource(2, "seed.obj"), null);
+        assertArrayEquals(resource(2, "seed.expected"), seed.toByteArray());
+        for (int k = 1; k < NAMES.length; k++) {
+            byte[] obj = resource(2, NAMES[k] + ".obj");
+            assertEquals(2, CheckpointCodec.peek(obj).formatVersion());
+            assertArrayEquals(resource(2, NAMES[k] + ".expected"), CheckpointCodec.decode(obj, seed).toByteArray(), NAMES[k]);
+        }
+        // exp_avg_sq is positive everywhere in the seed: pruned elements came back as base · scale, none as 0
+        byte[] v = CheckpointCodec.decode(resource(2, "residual-published.obj"), seed).region("optimizer/state/0/exp_avg_sq");
+        for (int i = 0; i < v.length / 4; i++) assertTrue(io.excpfs.codec.excp.FloatWords.get(v, DType.F32, i) > 0, "v[" + i + "]");
     }
 }

@@ -135,6 +135,47 @@ public final class ContextRans {
         return bits;
     }
 
+    /** Exact bytes {@link #writeTable} takes for the normalised frequencies of these counts. */
+    static long tableBytes(int[] counts) {
+        int[] f = normalise(counts);
+        long bytes = 0;
+        for (int s = 0; s < f.length; s++) {
+            bytes += varintBytes(f[s]);
+            if (f[s] == 0) {
+                int run = 0;
+                while (s + 1 < f.length && f[s + 1] == 0) { s++; run++; }
+                bytes += varintBytes(run);
+            }
+        }
+        return bytes;
+    }
+
+    private static int varintBytes(long v) {
+        int n = 1;
+        while ((v >>>= 7) != 0) n++;
+        return n;
+    }
+
+    /** Estimated stream bits with these per-context counts: payload entropy plus the exact table bytes. */
+    static double streamBits(int[][] counts) {
+        double bits = 0;
+        for (int[] c : counts) bits += entropyBits(c) + 8 * tableBytes(c);
+        return bits;
+    }
+
+    /**
+     * Encodes with the {@link Model#NEIGHBOUR} model or, when its estimated size (payload entropy plus tables) is not
+     * smaller, {@link Model#ORDER0}: a short or context-free tensor does not pay for four tables.
+     */
+    public static void encodeCheapest(byte[] s, int n, int alphabet, int row, BytesOut out) {
+        int[][] neighbour = count(s, n, alphabet, Model.NEIGHBOUR, row);
+        int[] flat = new int[alphabet];
+        for (int[] c : neighbour) for (int k = 0; k < alphabet; k++) flat[k] += c[k];
+        int[][] order0 = {flat};
+        if (streamBits(order0) <= streamBits(neighbour)) encode(s, n, alphabet, Model.ORDER0, 0, order0, out);
+        else encode(s, n, alphabet, Model.NEIGHBOUR, row, neighbour, out);
+    }
+
     /** Encodes {@code s[0..n)}, each in {@code [0, alphabet)}. */
     public static void encode(byte[] s, int n, int alphabet, Model model, int row, BytesOut out) {
         encode(s, n, alphabet, model, row, count(s, n, alphabet, model, row), out);
@@ -145,45 +186,47 @@ public final class ContextRans {
         out.u8(model.ordinal());
         if (model == Model.NEIGHBOUR) out.varint(row);
         int nc = counts.length;
-        int[][] freq = new int[nc][];
-        int[][] cum = new int[nc][];
-        long[][] rcp = new long[nc][alphabet];
+        // per (context, symbol) at c * alphabet + symbol: frequency | cumulative frequency << 16, and ceil(2^62 / f)
+        int[] fc = new int[nc * alphabet];
+        long[] rcp = new long[nc * alphabet];
         for (int c = 0; c < nc; c++) {
-            freq[c] = normalise(counts[c]);
-            writeTable(out, freq[c]);
-            cum[c] = new int[alphabet];
-            for (int k = 1; k < alphabet; k++) cum[c][k] = cum[c][k - 1] + freq[c][k - 1];
-            for (int k = 0; k < alphabet; k++) if (freq[c][k] > 0) rcp[c][k] = Long.divideUnsigned(-1L >>> 2, freq[c][k]) + 1;
+            int[] f = normalise(counts[c]);
+            writeTable(out, f);
+            int cum = 0;
+            for (int k = 0; k < alphabet; k++) {
+                fc[c * alphabet + k] = f[k] | cum << 16;
+                if (f[k] > 0) rcp[c * alphabet + k] = Long.divideUnsigned(-1L >>> 2, f[k]) + 1;
+                cum += f[k];
+            }
         }
         byte[] buf = new byte[Math.max(64, n / 2 + 64)];
         int pos = buf.length;
-        int[] state = {LOW, LOW};
+        int x0 = LOW, x1 = LOW;
+        boolean neighbour = model == Model.NEIGHBOUR, previous = model == Model.PREVIOUS;
         for (int i = n - 1; i >= 0; i--) {
-            int x = state[i & 1];
-            int c = switch (model) {
-                case ORDER0 -> 0;
-                case NEIGHBOUR -> context(s, i, row);
-                case PREVIOUS -> i > 0 ? s[i - 1] & 0xFF : 0;
-            };
-            int sym = s[i] & 0xFF;
-            int f = freq[c][sym];
+            if (pos < 2) { // a symbol emits at most two bytes: x < 2^31 before, and 2^17 · f > 2^15
+                byte[] bigger = new byte[buf.length * 2];
+                System.arraycopy(buf, 0, bigger, buf.length, buf.length);
+                pos += buf.length;
+                buf = bigger;
+            }
+            int c = neighbour ? context(s, i, row) : previous ? (i > 0 ? s[i - 1] & 0xFF : 0) : 0;
+            int k = c * alphabet + (s[i] & 0xFF);
+            int entry = fc[k];
+            int f = entry & 0xFFFF;
+            int x = (i & 1) == 0 ? x0 : x1;
             long xMax = ((long) (LOW >>> PROB_BITS) << 8) * f;
             while (x >= xMax) {
-                if (pos == 0) {
-                    byte[] bigger = new byte[buf.length * 2];
-                    System.arraycopy(buf, 0, bigger, buf.length, buf.length);
-                    pos = buf.length;
-                    buf = bigger;
-                }
                 buf[--pos] = (byte) x;
                 x >>>= 8;
             }
             // q = x / f exactly: rcp = ceil(2^62 / f) and x < 2^31 leave an error below 2^-31 < 1/f
-            int q = (int) Math.multiplyHigh((long) x << 2, rcp[c][sym]);
-            state[i & 1] = (q << PROB_BITS) + (x - q * f) + cum[c][sym];
+            int q = (int) Math.multiplyHigh((long) x << 2, rcp[k]);
+            x = (q << PROB_BITS) + (x - q * f) + (entry >>> 16);
+            if ((i & 1) == 0) x0 = x; else x1 = x;
         }
         out.varint(buf.length - pos + 8L);
-        out.u32(state[0]).u32(state[1]);
+        out.u32(x0).u32(x1);
         out.bytes(buf, pos, buf.length - pos);
     }
 

@@ -13,17 +13,18 @@ import java.nio.ByteOrder;
 
 /**
  * Lossy coding of one float region: prune (ExCP step 2), quantize the survivors with k-means (step 3), entropy-code
- * the indices with zero meaning "pruned" (step 4) under a neighbour context model. Three codings:
+ * the indices with zero meaning "pruned" (step 4) under a neighbour context model. Four codings:
  * <ul>
  *   <li>{@link #WEIGHT}: residual against the base payload; index 0 keeps the base element bit for bit.</li>
- *   <li>{@link #MOMENT}: values; index 0 is +0.0 (pruned moments become 0, as published).</li>
+ *   <li>{@link #MOMENT}: values; index 0 is +0.0 (pruned moments become 0, as published), or, with a
+ *       {@link Codebook#LINEAR_OVER_BASE} codebook (exp_avg_sq, format version 2), the base element scaled.</li>
  *   <li>{@link #LOG_MOMENT}: exp_avg_sq kept everywhere, quantized in the log domain (index 0 only for exact
  *       zeros), so Adam's denominators stay right where exp_avg was pruned.</li>
  *   <li>{@link #LOG_RATIO_MOMENT}: the same, as log-ratio to the base's exp_avg_sq (absolute log values where the
  *       base is 0); stream: bits, ratio codebook, absolute codebook, indices.</li>
  * </ul>
  * Stream: {@code u8 bits}, {@link Codebook}, {@link ContextRans} stream of one index per element
- * (alphabet 2^bits, neighbour model, row = last dimension for rank ≥ 2).
+ * (alphabet 2^bits, order-0 or neighbour model, row = last dimension for rank ≥ 2).
  */
 public final class ExcpRegionCoder {
     public static final int WEIGHT = 1, MOMENT = 2, LOG_MOMENT = 3, LOG_RATIO_MOMENT = 4;
@@ -92,7 +93,62 @@ public final class ExcpRegionCoder {
         return values(cur, keep, t, row, bits);
     }
 
-    /** Codes exp_avg_sq densely in the log domain; null when it is not finite and non-negative. */
+    /**
+     * Codes exp_avg_sq as values where {@code mask} (the kept exp_avg) is true and v is non-zero; every other element
+     * becomes its base element times one scale per tensor, {@code 2^mean(log2(v / v_base))} over those elements
+     * (codebook {@link Codebook#LINEAR_OVER_BASE}). ExCP sets them to 0, which turns Adam's first steps after a
+     * resume there into {@code lr · m / eps}; the scaled base keeps each element's own magnitude at no cost per
+     * element. Falls back to {@link #masked} (zeros) when no element has both v and its base positive. Null when v
+     * or the base is not finite.
+     */
+    public static Coded expAvgSq(byte[] v, byte[] base, DType t, int row, boolean[] mask, int bits) {
+        float[] cur = FloatWords.toFloats(v, t);
+        float[] prev = FloatWords.toFloats(base, t);
+        if (!FloatWords.allFinite(cur) || !FloatWords.allFinite(prev)) return null;
+        int n = cur.length;
+        boolean[] keep = new boolean[n];
+        double logSum = 0;
+        long pruned = 0;
+        for (int i = 0; i < n; i++) {
+            float x = cur[i];
+            keep[i] = mask[i] && x != 0;
+            if (!keep[i] && x > 0 && prev[i] > 0) {
+                logSum += log2(x) - log2(prev[i]);
+                pruned++;
+            }
+        }
+        if (pruned == 0) return values(cur, keep, t, row, bits);
+        float baseScale = (float) StrictMath.pow(2.0, logSum / pruned);
+        Quantized linear = quantizeLinear(cur, keep, bits);
+        Codebook book = Codebook.linearOverBase(linear.codebook.centres(), baseScale);
+        byte[] recon = new byte[v.length];
+        applyOverBase(linear.symbols, book.table(), baseScale, base, recon, t);
+        return finish(new Quantized(linear.symbols, keep, linear.keptCount, book), bits, row, recon, cur, t);
+    }
+
+    /** dst[i] = table[index] for index != 0, else base[i] · baseScale (fp32 multiply), rounded to the dtype. */
+    static void applyOverBase(byte[] sym, float[] table, float baseScale, byte[] base, byte[] dst, DType t) {
+        int n = sym.length;
+        if (t == DType.F32) {
+            int[] bits = new int[table.length];
+            for (int k = 1; k < table.length; k++) bits[k] = Float.floatToRawIntBits(table[k]);
+            for (int i = 0, j = 0; i < n; i++, j += 4) {
+                int s = sym[i] & 0xFF;
+                INT_LE.set(dst, j, s != 0 ? bits[s] : Float.floatToRawIntBits(Float.intBitsToFloat((int) INT_LE.get(base, j)) * baseScale));
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            int s = sym[i] & 0xFF;
+            FloatWords.put(dst, t, i, s != 0 ? table[s] : FloatWords.get(base, t, i) * baseScale);
+        }
+    }
+
+    /**
+     * Codes exp_avg_sq densely in the log domain; null when it is not finite and non-negative. Since format version 2
+     * the encoder codes every exp_avg_sq with {@link #expAvgSq} (smaller and a lower loss gap on the real-trainer
+     * benchmark); this and {@link #logRatioMoment} stay as the writers of the version 1 codings they decode.
+     */
     public static Coded logMoment(byte[] v, DType t, int row, int bits) {
         float[] cur = FloatWords.toFloats(v, t);
         int n = cur.length;
@@ -181,7 +237,7 @@ public final class ExcpRegionCoder {
         out.u8(bits);
         ratioBook.write(out);
         absBook.write(out);
-        ContextRans.encode(sym, n, 1 << bits, ContextRans.Model.NEIGHBOUR, row, out);
+        ContextRans.encodeCheapest(sym, n, 1 << bits, row, out);
         double err = 0, norm = 0;
         float[] got = FloatWords.toFloats(recon, t);
         for (int i = 0; i < n; i++) {
@@ -234,7 +290,7 @@ public final class ExcpRegionCoder {
         BytesOut out = new BytesOut(q.symbols.length / 4 + 256);
         out.u8(bits);
         q.codebook.write(out);
-        ContextRans.encode(q.symbols, q.symbols.length, 1 << bits, ContextRans.Model.NEIGHBOUR, row, out);
+        ContextRans.encodeCheapest(q.symbols, q.symbols.length, 1 << bits, row, out);
         double err = 0, norm = 0;
         float[] got = FloatWords.toFloats(recon, t);
         for (int i = 0; i < original.length; i++) {
@@ -261,6 +317,7 @@ public final class ExcpRegionCoder {
         int bits = in.u8("quantization bits");
         if (bits < 1 || bits > 8) throw in.corrupt("quantization bits " + bits + " out of range", at);
         Codebook book = Codebook.read(in);
+        if (book.kind() == Codebook.LINEAR_OVER_BASE && coding != MOMENT) throw in.corrupt("codebook over base in coding " + coding, at);
         if (coding == LOG_RATIO_MOMENT) {
             float[] absolute = Codebook.read(in).table();
             if (book.table().length != 1 << bits || absolute.length != 1 << bits) throw in.corrupt("codebook size does not match " + bits + " bits", at);
@@ -279,6 +336,9 @@ public final class ExcpRegionCoder {
         if (coding == WEIGHT) {
             if (base == null || base.length != dst.length) throw in.corrupt("weight residual without a matching base region", at);
             applyResidual(sym, table, base, dst, t);
+        } else if (book.kind() == Codebook.LINEAR_OVER_BASE) {
+            if (base == null || base.length != dst.length) throw in.corrupt("moment over base without a matching base region", at);
+            applyOverBase(sym, table, book.baseScale(), base, dst, t);
         } else {
             applyValues(sym, table, dst, t);
         }

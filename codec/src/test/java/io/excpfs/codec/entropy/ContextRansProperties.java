@@ -35,6 +35,34 @@ class ContextRansProperties {
         }
     }
 
+    /** The cheaper of order 0 and neighbour is chosen by its estimated size, and either decodes. */
+    @Test
+    void cheapestModelRoundTripsAndPicksOrder0WithoutContext() throws Exception {
+        Random cases = new Random(99);
+        for (int trial = 0; trial < 200; trial++) {
+            long seed = cases.nextLong();
+            Random r = new Random(seed);
+            byte[] s = new byte[1 + r.nextInt(5000)];
+            int zeroPerMille = r.nextInt(1000);
+            boolean clustered = r.nextBoolean();
+            for (int i = 0; i < s.length; i++) {
+                boolean zero = clustered ? (i / 64) % 2 == 0 : r.nextInt(1000) < zeroPerMille;
+                s[i] = zero ? 0 : (byte) (1 + r.nextInt(15));
+            }
+            BytesOut out = new BytesOut(16);
+            ContextRans.encodeCheapest(s, s.length, 16, 0, out);
+            byte[] stream = out.toByteArray();
+            byte[] got = new byte[s.length];
+            BytesIn in = new BytesIn(stream, 0, stream.length);
+            ContextRans.decode(in, got, s.length, 16);
+            assertArrayEquals(s, got, "seed " + seed);
+            // i.i.d. symbols: the neighbour's context carries no information, so its extra tables never pay
+            if (!clustered && s.length < 300) assertTrue(stream[0] == 0, "order 0 chosen, seed " + seed);
+            // runs of zeros and non-zeros: the left neighbour predicts well
+            if (clustered && s.length > 2000) assertTrue(stream[0] == 1, "neighbour chosen, seed " + seed);
+        }
+    }
+
     @Test
     void skewedSymbolsRoundTrip() throws Exception {
         Random cases = new Random(7);
