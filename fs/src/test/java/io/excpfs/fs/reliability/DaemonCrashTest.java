@@ -26,14 +26,15 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * kill -9 of the mount daemon at random moments while a writer creates checkpoints, fsyncs, renames and deletes, with
- * hot=1 so every new checkpoint demotes the previous one in the background. A ledger holds what the writer saw as
+ * hot=1 so every new checkpoint demotes the previous one in the background, and keep_last=1 so deleted checkpoints
+ * are dropped by retention and their hidden bases re-seeded by compaction while the kills land. A ledger holds what the writer saw as
  * durable; after each remount every entry must read back (exact, or for a COLD checkpoint: same size and header),
  * the operation cut by the kill must show its old or its new state and nothing in between, and verify must pass.
  */
 @Tag("slow")
 class DaemonCrashTest extends DaemonTest {
     static final int ITERATIONS = Integer.getInteger("excpfs.crash.iterations", 15);
-    static final String OPTIONS = "hot=1,encode_threads=1";
+    static final String OPTIONS = "hot=1,encode_threads=1,keep_last=1";
 
 
     /** Acceptable contents of one path; {@code null} stands for "absent". */
