@@ -1,16 +1,9 @@
 package io.excpfs.fs.mount;
 
-import io.excpfs.fs.fuse.FuseMount;
-import io.excpfs.fs.fuse.MountFixture;
 import io.excpfs.fs.ops.Errno;
 import io.excpfs.fs.ops.FsException;
-import io.excpfs.fs.store.Store;
-import io.excpfs.fs.store.StoreOptions;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -28,28 +21,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * such a file under a hidden name the store never holds (StoreFileSystem#hide).
  */
 @Tag("slow")
-class OpenUnlinkedFileMountTest {
-    @TempDir Path tmp;
-    StoreFileSystem fs;
-    FuseMount mount;
-    Path mnt;
-
-    @BeforeEach
-    void mountIt() throws IOException {
-        MountFixture.assumeFuse();
-        fs = new StoreFileSystem(Store.open(tmp.resolve("store"), StoreOptions.defaults()));
-        mnt = tmp.resolve("mnt");
-        mount = MountFixture.mount(fs, mnt);
-    }
-
-    @AfterEach
-    void unmountIt() {
-        try {
-            MountFixture.unmount(mount);
-        } finally {
-            if (fs != null) fs.close();
-        }
-    }
+class OpenUnlinkedFileMountTest extends MountedStoreTest {
 
     private List<String> listing(Path dir) throws IOException {
         try (var s = Files.list(dir)) {

@@ -1,20 +1,13 @@
 package io.excpfs.fs.mount;
 
-import io.excpfs.fs.fuse.FuseMount;
 import io.excpfs.fs.fuse.MountFixture;
-import io.excpfs.fs.store.Store;
-import io.excpfs.fs.store.StoreOptions;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -34,28 +27,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The store served through a real FUSE mount: shell tools, a differential test against a plain directory, torch. */
 @Tag("slow")
-class StoreMountTest {
-    @TempDir Path tmp;
-    StoreFileSystem fs;
-    FuseMount mount;
-    Path mnt;
-
-    @BeforeEach
-    void mountIt() throws IOException {
-        MountFixture.assumeFuse();
-        fs = new StoreFileSystem(Store.open(tmp.resolve("store"), StoreOptions.defaults()));
-        mnt = tmp.resolve("mnt");
-        mount = MountFixture.mount(fs, mnt);
-    }
-
-    @AfterEach
-    void unmountIt() {
-        try {
-            MountFixture.unmount(mount);
-        } finally {
-            if (fs != null) fs.close();
-        }
-    }
+class StoreMountTest extends MountedStoreTest {
 
     static String py(Path dir, String script, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "-c", script));

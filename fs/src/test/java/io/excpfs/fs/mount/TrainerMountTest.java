@@ -1,14 +1,8 @@
 package io.excpfs.fs.mount;
 
-import io.excpfs.fs.fuse.FuseMount;
 import io.excpfs.fs.fuse.MountFixture;
-import io.excpfs.fs.store.Store;
-import io.excpfs.fs.store.StoreOptions;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +26,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * with the layout's own loading code and resumes within 1% mean relative loss of resuming from the plain copy.
  */
 @Tag("slow")
-class TrainerMountTest {
+class TrainerMountTest extends MountedStoreTest {
     private static final Path BENCH = Path.of(System.getProperty("user.dir")).getParent().resolve("bench/python");
     /**
      * Past the learning-rate warm-up (20 steps): ExCP residuals of the first steps are far larger (BENCHMARKS.md,
@@ -42,28 +36,10 @@ class TrainerMountTest {
     private static final int RESUME_STEPS = 10;
     private static final double MAX_GAP = 0.01;
 
-    @TempDir Path tmp;
-    StoreFileSystem fs;
-    FuseMount mount;
-    Path mnt;
-
-    @BeforeEach
-    void mountIt() throws IOException {
-        MountFixture.assumeFuse();
+    @Override
+    void assumeReady() {
         assumeTrue(MountFixture.hasTorch(), "/usr/bin/python3 with torch missing");
         assumeTrue(Files.isRegularFile(BENCH.resolve("train.py")), "bench/python/train.py missing");
-        fs = new StoreFileSystem(Store.open(tmp.resolve("store"), StoreOptions.defaults()));
-        mnt = tmp.resolve("mnt");
-        mount = MountFixture.mount(fs, mnt);
-    }
-
-    @AfterEach
-    void unmountIt() {
-        try {
-            MountFixture.unmount(mount);
-        } finally {
-            if (fs != null) fs.close();
-        }
     }
 
     private static String python(String script, String... args) throws IOException {
