@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Random;
 
 /** Checkpoint bytes for the suites: generated safetensors that drift step by step, and the real format fixtures. */
-final class Checkpoints {
+public final class Checkpoints {
     private Checkpoints() {}
 
     static final Path FIXTURES = Path.of("..", "codec", "src", "test", "resources", "formats");
@@ -24,7 +24,7 @@ final class Checkpoints {
      * A safetensors file with a weight and its two Adam moments ({@code rows x cols} F32 each); the same
      * {@code run} at a later {@code step} differs by a small drift, as consecutive checkpoints do.
      */
-    static byte[] safetensors(long run, int step, int rows, int cols) {
+    public static byte[] safetensors(long run, int step, int rows, int cols) {
         int n = rows * cols;
         String[] names = {"layer.weight", "layer.weight.exp_avg", "layer.weight.exp_avg_sq"};
         StringBuilder h = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\",\"step\":\"" + step + "\"}");

@@ -1,19 +1,16 @@
 package io.excpfs.fs.store;
 
+import io.excpfs.fs.reliability.Checkpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Stream;
 
 import static io.excpfs.fs.store.StoreTest.write;
@@ -25,28 +22,6 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class CompactionStoreTest {
     @TempDir Path tmp;
-
-    /** A safetensors file whose tensors drift a little from step to step, as consecutive checkpoints do. */
-    static byte[] checkpoint(long run, int step, int rows, int cols) {
-        int n = rows * cols;
-        String[] names = {"layer.weight", "layer.weight.exp_avg", "layer.weight.exp_avg_sq"};
-        StringBuilder h = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\",\"step\":\"" + step + "\"}");
-        for (int t = 0; t < names.length; t++) {
-            h.append(",\"").append(names[t]).append("\":{\"dtype\":\"F32\",\"shape\":[").append(rows).append(',')
-                    .append(cols).append("],\"data_offsets\":[").append((long) t * n * 4).append(',')
-                    .append((long) (t + 1) * n * 4).append("]}");
-        }
-        h.append('}');
-        while ((8 + h.length()) % 8 != 0) h.append(' ');
-        byte[] header = h.toString().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(8 + header.length + 3 * n * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.putLong(header.length).put(header);
-        Random base = new Random(run), drift = new Random(run * 1_000_003L + step);
-        for (int i = 0; i < n; i++) b.putFloat((float) (base.nextGaussian() * 0.02 + drift.nextGaussian() * 0.0005 * step));
-        for (int i = 0; i < n; i++) b.putFloat((float) (base.nextGaussian() * 1e-3 + drift.nextGaussian() * 1e-4));
-        for (int i = 0; i < n; i++) b.putFloat((float) Math.abs(base.nextGaussian() * 1e-6 + drift.nextGaussian() * 1e-7));
-        return b.array();
-    }
 
     static byte[] read(Store s, long id) throws Exception {
         try (VersionView v = s.openVersion(id)) {
@@ -77,7 +52,7 @@ class CompactionStoreTest {
         Path dir = tmp.resolve("store");
         try (Store s = Store.open(dir, StoreOptions.parse(options))) {
             for (int step = 1; step <= count; step++) {
-                write(s, "/ckpt.safetensors", checkpoint(7, step, 64, 256));
+                write(s, "/ckpt.safetensors", Checkpoints.safetensors(7, step, 64, 256));
                 s.flush();
             }
         }
@@ -122,7 +97,7 @@ class CompactionStoreTest {
         Map<Long, byte[]> cold = new HashMap<>();
         try (Store s = Store.open(dir, StoreOptions.parse("keep_last=1"))) {
             for (int step = 1; step <= 10; step++) {
-                write(s, "/ckpt.safetensors", checkpoint(9, step, 64, 256));
+                write(s, "/ckpt.safetensors", Checkpoints.safetensors(9, step, 64, 256));
                 s.flush();
                 for (VersionInfo o : s.versions()) {
                     if (o.state() != VersionState.COLD) continue;
@@ -136,7 +111,7 @@ class CompactionStoreTest {
             assertEquals("seed", h.get(0).kind());
             assertEquals(List.of(), s.verify(true));
             assertTrue(s.reclaimedBytes() > 0);
-            long raw = checkpoint(9, 1, 64, 256).length;
+            long raw = Checkpoints.safetensors(9, 1, 64, 256).length;
             assertTrue(objectBytes(dir) < 3L * raw, "two versions stay within three raw sizes: " + objectBytes(dir) + " vs raw " + raw);
         }
     }
@@ -148,7 +123,7 @@ class CompactionStoreTest {
             s.mkdir("/run", 0755, 0, 0);
             for (int step = 1; step <= 10; step++) {
                 s.mkdir("/run/checkpoint-" + step, 0755, 0, 0);
-                write(s, "/run/checkpoint-" + step + "/model.safetensors", checkpoint(11, step, 64, 256));
+                write(s, "/run/checkpoint-" + step + "/model.safetensors", Checkpoints.safetensors(11, step, 64, 256));
             }
             s.flush();
             before = readAll(s);
@@ -190,7 +165,7 @@ class CompactionStoreTest {
                 }
             });
             for (int step = 1; step <= 6; step++) {
-                write(s, "/ckpt.safetensors", checkpoint(5, step, 64, 256));
+                write(s, "/ckpt.safetensors", Checkpoints.safetensors(5, step, 64, 256));
                 s.flush();
             }
             assertTrue(crashes.get() > 0, "a re-seeding reached " + at);
