@@ -30,10 +30,16 @@ final class Metadata implements AutoCloseable {
     static final String DB_FILE = "excpfs.db";
     /**
      * The metadata format this code writes; it reads [1, FORMAT_VERSION]. Version 2 hands out inode numbers from the
-     * {@code next_ino} counter in {@code meta} (never reused); a version 1 store is migrated when opened writable.
+     * {@code next_ino} counter in {@code meta} (never reused); version 3 hands out version ids from
+     * {@code next_version} (never reused) and keeps coarse last-read times in {@code version_reads}. An older store
+     * is migrated when opened writable.
      */
-    static final int FORMAT_VERSION = 2;
+    static final int FORMAT_VERSION = 3;
     static final long ROOT = 1;
+
+    /** When each version was last opened by a reader (ns since the epoch), recorded coarsely; from format 3 on. */
+    private static final String VERSION_READS = "CREATE TABLE IF NOT EXISTS version_reads(version INTEGER PRIMARY KEY,"
+            + " last_read INTEGER NOT NULL)";
 
     private static final String[] SCHEMA = {
             "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -51,7 +57,9 @@ final class Metadata implements AutoCloseable {
             "CREATE INDEX versions_path ON versions(path)",
             "CREATE INDEX versions_set ON versions(set_id)",
             "CREATE TABLE garbage(file TEXT PRIMARY KEY)",
+            VERSION_READS,
     };
+
 
     /**
      * Encode figures per COLD version, for {@code excpfs report}. Added without a format bump: an older excpfs
@@ -110,6 +118,7 @@ final class Metadata implements AutoCloseable {
                 s.execute("INSERT INTO meta VALUES('format_version', '" + FORMAT_VERSION + "')");
                 s.execute("INSERT INTO meta VALUES('created', '" + java.time.Instant.now() + "')");
                 s.execute("INSERT INTO meta VALUES('next_ino', '2')");
+                s.execute("INSERT INTO meta VALUES('next_version', '1')");
                 long t = Store.now();
                 s.execute("INSERT INTO inodes VALUES(1, " + (Attr.S_IFDIR | 0755) + ", 0, 0, " + t + ", " + t + ", " + t + ", NULL, NULL)");
                 conn.commit();
@@ -143,6 +152,7 @@ final class Metadata implements AutoCloseable {
         }
         conn.setAutoCommit(false);
         if (!readOnly && version < 2) migrateToMonotonicInodes();
+        if (!readOnly && version < 3) migrateToMonotonicVersionIds();
     }
 
     /**
@@ -160,6 +170,31 @@ final class Metadata implements AutoCloseable {
             s.execute("UPDATE meta SET value='2' WHERE key='format_version'");
             conn.commit();
             Store.LOG.log(System.Logger.Level.INFO, "metadata " + file + " migrated to format version 2 (inode numbers from " + next + " on are never reused)");
+        } catch (SQLException e) {
+            rollbackQuietly();
+            throw e;
+        }
+    }
+
+    /**
+     * Format 2 → 3: version ids came from SQLite's rowid, which hands the id of a deleted newest version to the next
+     * seal, while history names ({@code ckpt.pt@7}), logs, {@code stats} and users' scripts may still hold it. From 3
+     * on they come from {@code next_version}, which starts above every id the store still remembers (versions, their
+     * bases, current versions of inodes, encode figures); an id deleted before the migration cannot be known and is
+     * not protected. Also creates {@code version_reads}.
+     */
+    private void migrateToMonotonicVersionIds() throws SQLException {
+        try (Statement s = conn.createStatement()) {
+            long next = 1;
+            try (ResultSet rs = s.executeQuery("SELECT max(m) FROM (SELECT max(id) AS m FROM versions UNION ALL SELECT max(base) FROM versions"
+                    + " UNION ALL SELECT max(version) FROM inodes UNION ALL SELECT max(version) FROM encode_stats)")) {
+                if (rs.next()) next = Math.max(next, rs.getLong(1) + 1);
+            }
+            s.execute(VERSION_READS);
+            s.execute("INSERT OR REPLACE INTO meta VALUES('next_version', '" + next + "')");
+            s.execute("UPDATE meta SET value='3' WHERE key='format_version'");
+            conn.commit();
+            Store.LOG.log(System.Logger.Level.INFO, "metadata " + file + " migrated to format version 3 (version ids from " + next + " on are never reused)");
         } catch (SQLException e) {
             rollbackQuietly();
             throw e;
@@ -601,10 +636,12 @@ final class Metadata implements AutoCloseable {
             exec("INSERT INTO sets(dir) VALUES(?)", dir);
             set = queryLong("SELECT last_insert_rowid()", 0);
         }
-        exec("INSERT INTO versions(ino, path, lineage, set_id, step, sealed, raw_bytes, stored_bytes, state, kind, object,"
-                        + " object_crc, status) VALUES(?,?,?,?,?,?,?,?,'HOT','hot',?,?,'LIVE')",
-                ino, path, Lineage.key(path), set, Lineage.step(path), now, size, stored, objectId, sumCrc);
-        long id = queryLong("SELECT last_insert_rowid()", 0);
+        long id = Long.parseLong(metaValue("next_version", "0"));
+        if (id < 1) throw new SQLException("metadata has no valid next_version counter");
+        exec("UPDATE meta SET value=? WHERE key='next_version'", Long.toString(id + 1));
+        exec("INSERT INTO versions(id, ino, path, lineage, set_id, step, sealed, raw_bytes, stored_bytes, state, kind, object,"
+                        + " object_crc, status) VALUES(?,?,?,?,?,?,?,?,?,'HOT','hot',?,?,'LIVE')",
+                id, ino, path, Lineage.key(path), set, Lineage.step(path), now, size, stored, objectId, sumCrc);
         exec("UPDATE inodes SET version=?, mtime=?, ctime=? WHERE ino=?", id, mtime == Long.MIN_VALUE ? now : mtime, now, ino);
         return version(id);
     }
@@ -657,6 +694,7 @@ final class Metadata implements AutoCloseable {
         String obj = objectOf0(id);
         exec("DELETE FROM versions WHERE id=?", id);
         exec("DELETE FROM encode_stats WHERE version=?", id);
+        exec("DELETE FROM version_reads WHERE version=?", id);
         for (String f : objectFiles(v.state(), obj)) addGarbage(f);
         return true;
     }
@@ -715,6 +753,22 @@ final class Metadata implements AutoCloseable {
             if (!remove(f)) throw new SQLException("hidden version " + f + " could not be removed after re-seeding " + id);
         }
         return true;
+    }
+
+    /** Last-read times by version id (ns since the epoch); empty for a store of format 2 or older opened read-only. */
+    Map<Long, Long> lastReads() throws SQLException {
+        Map<Long, Long> out = new HashMap<>();
+        if (queryLong("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='version_reads'", 0) == 0) return out;
+        try (ResultSet rs = st("SELECT version, last_read FROM version_reads").executeQuery()) {
+            while (rs.next()) out.put(rs.getLong(1), rs.getLong(2));
+        }
+        return out;
+    }
+
+    /** Records that version {@code id} was read at {@code nanos}, unless a later read is recorded or it is gone. */
+    void recordRead(long id, long nanos) throws SQLException {
+        exec("INSERT INTO version_reads SELECT ?, ? WHERE EXISTS (SELECT 1 FROM versions WHERE id=?)"
+                + " ON CONFLICT(version) DO UPDATE SET last_read=max(last_read, excluded.last_read)", id, nanos, id);
     }
 
     /** Adds to the bytes compaction reclaimed over the store's life. */

@@ -64,6 +64,7 @@ public final class Store implements AutoCloseable {
     private final Codec codec;
     private final Map<Long, Integer> pins = new HashMap<>();
     private final Map<Long, Long> lastOpened = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ReadTimes readTimes;
     private final SecureRandom random = new SecureRandom();
     private volatile boolean closed;
 
@@ -79,6 +80,7 @@ public final class Store implements AutoCloseable {
         this.lock = lock;
         this.bases = BaseCache.builder(new StoredChain()).maximumBytes(options.cacheBytes()).decoder(codec::decode).build();
         this.demotion = readOnly ? null : new Demotion(this, options);
+        this.readTimes = readOnly ? null : new ReadTimes(db);
     }
 
     /**
@@ -145,6 +147,7 @@ public final class Store implements AutoCloseable {
         Store s = new Store(d, options, false, md, blobs, lc, fl, codec);
         try {
             s.recover();
+            s.lastOpened.putAll(s.readTimes.load());
         } catch (IOException | RuntimeException e) {
             s.close();
             throw e;
@@ -504,6 +507,7 @@ public final class Store implements AutoCloseable {
             if (info == null) throw new FsException(Errno.ENOENT, "no version " + versionId);
             checkRow(versionId);
             pin(versionId);
+            recordRead(versionId);
             if (info.state() == VersionState.HOT) {
                 try {
                     source = openHot(db.read(() -> db.objectOf(versionId)));
@@ -521,6 +525,11 @@ public final class Store implements AutoCloseable {
             throw e;
         }
         return new VersionView(info, source, () -> unpin(versionId));
+    }
+
+    /** A reader opened {@code versionId} (pinned just now): its read time may be due for the metadata. */
+    private void recordRead(long versionId) {
+        if (readTimes != null) readTimes.read(versionId, lastOpened(versionId));
     }
 
     HotSource openHot(String objectId) throws IOException {
@@ -620,6 +629,7 @@ public final class Store implements AutoCloseable {
     void forget(long versionId) {
         bases.invalidate(versionId);
         lastOpened.remove(versionId);
+        if (readTimes != null) readTimes.forget(versionId);
     }
 
     // ---------------------------------------------------------------- history, stats
@@ -749,6 +759,7 @@ public final class Store implements AutoCloseable {
         closed = true;
         if (demotion != null) demotion.stop();
         try {
+            if (readTimes != null) readTimes.recordAll();
             db.close();
         } finally {
             try {

@@ -13,14 +13,21 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * A store written by format version 1 (src/test/resources/golden/store-v1: two imports, HOT versions, history, a
- * symlink) must stay readable by every later excpfs. Never regenerate it; add a new golden store for a new format.
+ * symlink) and one written by format version 2 (store-v2, by {@link GoldenStoreWriter}: HOT, a COLD seed and
+ * residual chain, history, a deleted newest version; {@code expected.tsv} holds every version's id and the SHA-256
+ * of its read) must stay readable by every later excpfs, with the same ids and bytes. Never regenerate them; add a
+ * new golden store for a new format.
  */
 class GoldenStoreTest {
     @TempDir Path tmp;
 
     Path copy() throws Exception {
-        Path src = Path.of(GoldenStoreTest.class.getResource("/golden/store-v1/excpfs.db").toURI()).getParent();
-        Path dst = tmp.resolve("store");
+        return copy("store-v1");
+    }
+
+    Path copy(String name) throws Exception {
+        Path src = Path.of(GoldenStoreTest.class.getResource("/golden/" + name + "/excpfs.db").toURI()).getParent();
+        Path dst = tmp.resolve(name);
         try (Stream<Path> s = Files.walk(src)) {
             for (Path p : s.toList()) {
                 Path t = dst.resolve(src.relativize(p).toString());
@@ -77,7 +84,7 @@ class GoldenStoreTest {
         }
         assertEquals("1", formatVersion(dir));
         try (Store s = Store.open(dir, StoreOptions.defaults())) {
-            assertEquals("2", formatVersion(dir));
+            assertEquals(Integer.toString(Metadata.FORMAT_VERSION), formatVersion(dir));
             s.createFile("/new", 0644, 0, 0);
             assertEquals(maxUsed + 1, s.ino("/new"));
             s.unlink("/new");
@@ -90,6 +97,70 @@ class GoldenStoreTest {
         try (Store s = Store.open(dir, StoreOptions.defaults())) {
             s.createFile("/after-reopen", 0644, 0, 0);
             assertEquals(maxUsed + 3, s.ino("/after-reopen"));
+        }
+    }
+
+    /** id → "path status state kind base sha256" from the golden store's expected.tsv. */
+    static java.util.Map<Long, String> expected(Path dir) throws Exception {
+        java.util.Map<Long, String> out = new java.util.TreeMap<>();
+        for (String line : Files.readAllLines(dir.resolve(GoldenStoreWriter.EXPECTED))) {
+            if (line.startsWith("#")) continue;
+            String[] f = line.split("\t");
+            out.put(Long.parseLong(f[0]), String.join(" ", java.util.Arrays.copyOfRange(f, 1, f.length)));
+        }
+        return out;
+    }
+
+    static java.util.Map<Long, String> actual(Store s) throws Exception {
+        java.util.Map<Long, String> out = new java.util.TreeMap<>();
+        for (VersionInfo v : s.versions()) {
+            out.put(v.id(), String.join(" ", v.path(), v.status().name(), v.state().name(), v.kind(), Long.toString(v.base()),
+                    GoldenStoreWriter.sha256(s, v.id())));
+        }
+        return out;
+    }
+
+    @Test void versionTwoStoreReadsBackWithItsIdsAndBytes() throws Exception {
+        Path dir = copy("store-v2");
+        java.util.Map<Long, String> expected = expected(dir);
+        assertEquals(8, expected.size());
+        try (Store s = Store.openReadOnly(dir)) {
+            assertEquals(expected, actual(s));
+            assertEquals(List.of("a.txt", "dir", "link", "run"), s.list("/"));
+            assertEquals("dir/b.bin", s.readlink("/link"));
+            assertEquals(List.of(), s.verify(true));
+        }
+        assertEquals("2", formatVersion(dir), "read-only opens do not migrate");
+    }
+
+    /**
+     * Format 2 → 3: the versions keep their ids (history names, logs and scripts hold them) and bytes, and the first
+     * seal after the migration takes an id above every id the store remembers, as does every later one, also after
+     * the newest version is deleted.
+     */
+    @Test void versionTwoStoreIsMigratedToNeverReuseVersionIds() throws Exception {
+        Path dir = copy("store-v2");
+        java.util.Map<Long, String> expected = expected(dir);
+        long maxId = ((java.util.TreeMap<Long, String>) expected).lastKey();
+        try (Store s = Store.open(dir, StoreOptions.parse("hot=1,keep_last=0"))) {
+            assertEquals("3", formatVersion(dir));
+            s.flush();
+            assertEquals(expected, actual(s));
+            VersionInfo v = StoreTest.write(s, "/new.txt", "after the migration\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals(maxId + 1, v.id());
+            s.unlink("/new.txt");
+            Metadata db = s.metadata();
+            assertTrue(db.write(() -> db.remove(v.id())), "the newest version is removable once it is history");
+            s.forget(v.id());
+            assertEquals(List.of(), s.verify(true));
+        }
+        try (Store s = Store.open(dir, StoreOptions.parse("hot=1,keep_last=0"))) {
+            VersionInfo v = StoreTest.write(s, "/new.txt", "sealed after the newest was deleted\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals(maxId + 2, v.id(), "the id of the deleted newest version is not handed out again");
+            java.util.Map<Long, String> now = actual(s);
+            now.remove(v.id());
+            assertEquals(expected, now, "every version of the format-2 store keeps its id and bytes");
+            assertEquals(List.of(), s.verify(true));
         }
     }
 
