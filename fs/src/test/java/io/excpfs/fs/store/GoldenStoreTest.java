@@ -13,9 +13,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * A store written by format version 1 (src/test/resources/golden/store-v1: two imports, HOT versions, history, a
- * symlink) and one written by format version 2 (store-v2, by {@link GoldenStoreWriter}: HOT, a COLD seed and
- * residual chain, history, a deleted newest version; {@code expected.tsv} holds every version's id and the SHA-256
- * of its read) must stay readable by every later excpfs, with the same ids and bytes. Never regenerate them; add a
+ * symlink) and those written by format versions 2 and 3 (store-v2, store-v3, by {@link GoldenStoreWriter}: HOT, a
+ * COLD seed and residual chain, history, a deleted newest version; {@code expected.tsv} holds every version's id and
+ * the SHA-256 of its read) must stay readable by every later excpfs, with the same ids and bytes. Never regenerate them; add a
  * new golden store for a new format.
  */
 class GoldenStoreTest {
@@ -161,6 +161,29 @@ class GoldenStoreTest {
             now.remove(v.id());
             assertEquals(expected, now, "every version of the format-2 store keeps its id and bytes");
             assertEquals(List.of(), s.verify(true));
+        }
+    }
+
+    /**
+     * Format 3 as written (store-v3: the content of store-v2, read once each, then a newest version sealed and
+     * removed, so {@code next_version} is above every remaining id).
+     */
+    @Test void versionThreeStoreReadsBackAndNeverReusesTheIdOfItsRemovedNewestVersion() throws Exception {
+        Path dir = copy("store-v3");
+        java.util.Map<Long, String> expected = expected(dir);
+        long maxId = ((java.util.TreeMap<Long, String>) expected).lastKey();
+        try (Store s = Store.openReadOnly(dir)) {
+            assertEquals(expected, actual(s));
+            assertEquals(List.of(), s.verify(true));
+        }
+        try (Store s = Store.open(dir, StoreOptions.parse("hot=1,keep_last=0"))) {
+            assertEquals("3", formatVersion(dir));
+            assertEquals(expected.keySet(), s.metadata().read(s.metadata()::lastReads).keySet(), "read times recorded by the writer");
+            VersionInfo v = StoreTest.write(s, "/new.txt", "after the removed one\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals(maxId + 2, v.id(), "id " + (maxId + 1) + " belonged to the removed newest version");
+            java.util.Map<Long, String> now = actual(s);
+            now.remove(v.id());
+            assertEquals(expected, now);
         }
     }
 

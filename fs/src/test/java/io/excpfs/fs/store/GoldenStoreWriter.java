@@ -40,6 +40,15 @@ class GoldenStoreWriter {
             write(s, "/gone.txt", "sealed last, then deleted\n".getBytes(StandardCharsets.UTF_8));
             s.unlink("/gone.txt");
             s.flush();
+            if (Metadata.FORMAT_VERSION >= 3) {
+                // from format 3 the id of a removed newest version is remembered: the store ends with one
+                VersionInfo scratch = write(s, "/scratch.txt", "removed\n".getBytes(StandardCharsets.UTF_8));
+                s.unlink("/scratch.txt");
+                Metadata db = s.metadata();
+                assertTrue(db.write(() -> db.remove(scratch.id())));
+                s.forget(scratch.id());
+                s.deleteGarbage();
+            }
             StringBuilder out = new StringBuilder("# id\tpath\tstatus\tstate\tkind\tbase\tsha256 of a read\n");
             for (VersionInfo v : s.versions()) {
                 out.append(v.id()).append('\t').append(v.path()).append('\t').append(v.status()).append('\t').append(v.state())
