@@ -500,6 +500,12 @@ public final class Store implements AutoCloseable {
 
     /** Opens a pinned view of any version still stored (live, history or hidden). */
     public VersionView openVersion(long versionId) throws FsException, IOException {
+        VersionView view = openPinned(versionId);
+        if (readTimes != null) readTimes.read(versionId, lastOpened(versionId));
+        return view;
+    }
+
+    private VersionView openPinned(long versionId) throws FsException, IOException {
         VersionInfo info;
         ByteSource source;
         synchronized (db) {
@@ -507,7 +513,6 @@ public final class Store implements AutoCloseable {
             if (info == null) throw new FsException(Errno.ENOENT, "no version " + versionId);
             checkRow(versionId);
             pin(versionId);
-            recordRead(versionId);
             if (info.state() == VersionState.HOT) {
                 try {
                     source = openHot(db.read(() -> db.objectOf(versionId)));
@@ -525,11 +530,6 @@ public final class Store implements AutoCloseable {
             throw e;
         }
         return new VersionView(info, source, () -> unpin(versionId));
-    }
-
-    /** A reader opened {@code versionId} (pinned just now): its read time may be due for the metadata. */
-    private void recordRead(long versionId) {
-        if (readTimes != null) readTimes.read(versionId, lastOpened(versionId));
     }
 
     HotSource openHot(String objectId) throws IOException {
