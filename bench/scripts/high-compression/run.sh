@@ -10,8 +10,8 @@
 #      replaced as dense coding would give them (fix1d.py: exact, 8- or 4-bit), resumed; and their lossless cost (cost1d.py)
 # Build first: mvn -o -q -B -pl fs,bench -am package -DskipTests
 # Environment: TR=/tmp/excpfs-bench-full/trainer (holds run/ and resume-original.json) WORK=/tmp/excpfs-high-compression
-#              ALPHAS="1e-3 2e-3" REF_ALPHAS="1e-3" REF_BREAKDOWN="2e-4 5e-4 1e-3"
-#              RULES="published:2e-4 published:5e-4 published:1e-3 budget:1" PAIRINGS="auto layers truth" RESUME_STEPS=100
+#              ALPHAS="1e-3 2e-3" REF_ALPHAS="1e-3 2e-3" REF_BREAKDOWN="2e-4 5e-4 1e-3"
+#              RULES="published:2e-4 published:5e-4 published:1e-3 published:2e-3 budget:1" PAIRINGS="auto layers truth" RESUME_STEPS=100
 #              ONE_D="2e-3 1e-3 5e-4" ONE_D_MODES="exact q8 q4"
 # Output: $WORK/points.jsonl (one JSON line per point), $WORK/refbd-*.json, $WORK/layout-records.txt
 set -euo pipefail
@@ -22,9 +22,9 @@ PY=/usr/bin/python3
 TR=${TR:-/tmp/excpfs-bench-full/trainer}
 WORK=${WORK:-/tmp/excpfs-high-compression}
 ALPHAS=${ALPHAS-1e-3 2e-3}
-REF_ALPHAS=${REF_ALPHAS-1e-3}
+REF_ALPHAS=${REF_ALPHAS-1e-3 2e-3}
 REF_BREAKDOWN=${REF_BREAKDOWN-2e-4 5e-4 1e-3}
-RULES=${RULES-published:2e-4 published:5e-4 published:1e-3 budget:1}
+RULES=${RULES-published:2e-4 published:5e-4 published:1e-3 published:2e-3 budget:1}
 export RUN=$TR/run ORIGINAL=$TR/resume-original.json RESUME_STEPS=${RESUME_STEPS:-100} WORK
 mkdir -p "$WORK"
 OUT=$WORK/points.jsonl
