@@ -51,6 +51,7 @@ final class FuseBoundary extends FuseStubFS {
     private final String fsName;
     /** Process (thread group) that opened each handle, to tell its close(2) from that of an inherited copy. */
     private final Map<Long, Integer> openers = new ConcurrentHashMap<>();
+    private final RequestStats stats = new RequestStats();
     private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[256 * 1024]);
 
     FuseBoundary(FileSystemOps ops, String fsName) {
@@ -80,17 +81,26 @@ final class FuseBoundary extends FuseStubFS {
         int run() throws FsException;
     }
 
-    private static int total(String op, String path, Call call) {
+    private int total(String op, String path, Call call) {
+        RequestStats.Timing timing = stats.begin();
+        int rc = -Errno.EIO.code;
         try {
-            return call.run();
+            rc = call.run();
+            return rc;
         } catch (FsException e) {
             if (e.errno() == Errno.EIO) LOG.log(Level.WARNING, op + " " + path + ": " + e.getMessage(), e);
-            return -e.errno().code;
+            rc = -e.errno().code;
+            return rc;
         } catch (Throwable t) {
             LOG.log(Level.ERROR, op + " " + path + " failed: " + t, t);
-            return -Errno.EIO.code;
+            return rc;
+        } finally {
+            stats.end(op, timing, rc);
         }
     }
+
+    /** Request counts and handler times, when {@link RequestStats#ENABLED}. */
+    RequestStats stats() { return stats; }
 
     /** Like {@link #total}, with {@link Caller} set to the requesting process (ownership of new entries). */
     private int asCaller(String op, String path, Call call) {
@@ -349,6 +359,9 @@ final class FuseBoundary extends FuseStubFS {
     @Override
     public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         return total("read", path, () -> {
+            if (ops instanceof DirectReads direct && buf.isDirect() && size <= Integer.MAX_VALUE) {
+                return direct.read(fi.fh.get(), offset, MemoryIO.getInstance().newDirectByteBuffer(buf.address(), (int) size));
+            }
             byte[] b = buffer(size);
             int n = ops.read(fi.fh.get(), offset, b, (int) size);
             if (n > 0) buf.put(0, b, 0, n);

@@ -66,6 +66,7 @@ public final class FuseMount implements AutoCloseable {
         Thread t = new Thread(() -> {
             try {
                 fs.mount(mp, true, false, args);
+                if (RequestStats.ENABLED) fs.stats().report().lines().forEach(l -> LOG.log(Level.WARNING, l));
                 loop.complete(0);
             } catch (Throwable e) {
                 loop.completeExceptionally(e);

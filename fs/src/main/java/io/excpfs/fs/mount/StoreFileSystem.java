@@ -1,6 +1,7 @@
 package io.excpfs.fs.mount;
 
 import io.excpfs.fs.fuse.Caller;
+import io.excpfs.fs.fuse.DirectReads;
 import io.excpfs.fs.fuse.DirectWrites;
 import io.excpfs.fs.fuse.HandleAttributes;
 import io.excpfs.fs.fuse.HiddenNames;
@@ -29,6 +30,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -58,7 +62,8 @@ import java.util.regex.Pattern;
  *     {@code user.excp.version}, {@code user.excp.lineage} and {@code user.excp.ratio} (raw/stored bytes).</li>
  * </ul>
  */
-public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint, DirectWrites, HiddenNames {
+public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint, DirectReads, DirectWrites,
+        HiddenNames {
     static final System.Logger LOG = System.getLogger(StoreFileSystem.class.getName());
     static final String CONTROL = "/.excp", HISTORY = "/.excp/history", FLUSH = "/.excp/flush";
     static final String XATTR_PREFIX = "user.excp.";
@@ -96,6 +101,13 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     /** Counts writer attaches and seals, so an open that raced a writer never vouches for the kernel's pages. */
     private final AtomicLong draftEpoch = new AtomicLong();
     private final long mountedNanos = System.currentTimeMillis() * 1_000_000L;
+    /** Runs the drafts' staging writes ({@link WriteBehind}); idle threads end after a few seconds. */
+    private final ExecutorService writers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "excpfs-writer");
+                t.setDaemon(true);
+                return t;
+            });
 
     public StoreFileSystem(Store store) {
         this.store = store;
@@ -150,7 +162,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
             cachedVersion.remove(ino);
         }
         synchronized (drafts) {
-            Draft d = drafts.computeIfAbsent(ino, Draft::new);
+            Draft d = drafts.computeIfAbsent(ino, i -> new Draft(i, writers));
             d.refs++;
             if (write) d.writers++;
             return d;
@@ -310,6 +322,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void rmdir(String path) throws FsException {
+        xattrsChanged();
         settleBelow(path);
         requireLive(path);
         store.rmdir(path);
@@ -318,6 +331,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void unlink(String path) throws FsException {
+        xattrsChanged();
         settle(path);
         requireLive(path);
         if (isHidden(path) && (hidden.remove(path) != null || !exists(path))) return;
@@ -329,6 +343,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void rename(String from, String to, int flags) throws FsException {
+        xattrsChanged();
         requireLive(from, to);
         if (isHidden(to) && flags == 0) {
             hide(from, to);
@@ -482,6 +497,25 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     }
 
     @Override
+    public int read(long fh, long offset, ByteBuffer dst) throws FsException {
+        Handle h = handle(fh);
+        try {
+            if (h instanceof DraftHandle d) return d.draft().read(offset, dst);
+            if (h instanceof ViewHandle v && v.view() != null) {
+                VersionView view = v.view();
+                if (offset >= view.size() || !dst.hasRemaining()) return 0;
+                int n = (int) Math.min(dst.remaining(), view.size() - offset);
+                view.readFully(offset, dst.slice(dst.position(), n));
+                dst.position(dst.position() + n);
+                return n;
+            }
+            return 0;
+        } catch (IOException e) {
+            throw io("read of handle " + fh + " at " + offset, e);
+        }
+    }
+
+    @Override
     public int write(long fh, long offset, byte[] src, int len) throws FsException {
         return write(fh, offset, ByteBuffer.wrap(src, 0, len));
     }
@@ -550,8 +584,42 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     // ------------------------------------------------------------------------------------------- xattrs
 
+    /**
+     * The kernel asks for {@code security.capability} before every write(2) to a file (to drop file capabilities on
+     * a change): a database lookup per call. A path found without it is remembered until the next change to any
+     * extended attribute or name, so a save's writes cost no lookup.
+     */
+    private static final String CAPABILITY = "security.capability";
+    private static final FsException NO_CAPABILITY = new FsException(Errno.ENODATA, CAPABILITY) {
+        @Override
+        public synchronized Throwable fillInStackTrace() { return this; }
+    };
+    private final Map<String, Long> withoutCapability = new ConcurrentHashMap<>();
+    private final AtomicLong xattrEpoch = new AtomicLong();
+
+    /** Some extended attribute or name changed: forget which paths had no {@link #CAPABILITY}. */
+    private void xattrsChanged() {
+        xattrEpoch.incrementAndGet();
+        withoutCapability.clear();
+    }
+
     @Override
     public byte[] getxattr(String path, String name) throws FsException {
+        if (name.equals(CAPABILITY)) {
+            long epoch = xattrEpoch.get();
+            Long known = withoutCapability.get(path);
+            if (known != null && known == epoch) throw NO_CAPABILITY;
+            try {
+                return lookUpXattr(path, name);
+            } catch (FsException e) {
+                if (e.errno() == Errno.ENODATA && withoutCapability.size() < 4096) withoutCapability.put(path, epoch);
+                throw e;
+            }
+        }
+        return lookUpXattr(path, name);
+    }
+
+    private byte[] lookUpXattr(String path, String name) throws FsException {
         settle(path);
         if (isControl(path)) {
             VersionInfo v = historyVersion(path);
@@ -570,6 +638,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         settle(path);
         requireLive(path);
         if (name.startsWith(XATTR_PREFIX)) throw new FsException(Errno.EPERM, name + " is maintained by excpfs");
+        xattrsChanged();
         store.setxattr(path, name, value, flags);
     }
 
@@ -587,6 +656,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         settle(path);
         requireLive(path);
         if (name.startsWith(XATTR_PREFIX)) throw new FsException(Errno.EPERM, name + " is maintained by excpfs");
+        xattrsChanged();
         store.removexattr(path, name);
     }
 
@@ -716,6 +786,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     }
 
     private void unlinkHidden(PendingHide p) {
+        xattrsChanged();
         try {
             if (store.stat(p.path()).ino() != p.ino()) return;
             store.unlink(p.path());
@@ -873,6 +944,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
             }
         }
         handles.clear();
+        writers.shutdown();
         store.close();
     }
 }
