@@ -45,7 +45,7 @@ final class FuseBoundary extends FuseStubFS {
     private static final System.Logger LOG = System.getLogger(FuseBoundary.class.getName());
     private static final long UTIME_NOW = (1L << 30) - 1, UTIME_OMIT = (1L << 30) - 2;
     private static final int BLOCK = 4096;
-    private static final int KEEP_CACHE_BIT = 0b10;
+    private static final int DIRECT_IO_BIT = 0b01, KEEP_CACHE_BIT = 0b10;
 
     private final FileSystemOps ops;
     private final String fsName;
@@ -340,20 +340,23 @@ final class FuseBoundary extends FuseStubFS {
             long fh = ops.open(path, fi.flags.get());
             fi.fh.set(fh);
             openers.put(fh, callerProcess());
-            if (ops instanceof PageCacheHint hint && hint.keepCache(fh)) keepCache(fi);
+            if (ops instanceof PageCacheHint hint) {
+                if (hint.keepCache(fh)) setFileInfoBit(fi, KEEP_CACHE_BIT);
+                if (hint.bypassCache(fh)) setFileInfoBit(fi, DIRECT_IO_BIT);
+            }
             return 0;
         });
     }
 
     /**
-     * Sets {@code keep_cache} in libfuse 2's {@code struct fuse_file_info}: the bit field word right before
-     * {@code fh} ({@code int flags; unsigned long fh_old; int writepage; unsigned direct_io:1, keep_cache:1, ...;
-     * uint64_t fh}); jnr-fuse declares the bits as padding.
+     * Sets {@code direct_io} or {@code keep_cache} in libfuse 2's {@code struct fuse_file_info}: the bit field word
+     * right before {@code fh} ({@code int flags; unsigned long fh_old; int writepage; unsigned direct_io:1,
+     * keep_cache:1, ...; uint64_t fh}); jnr-fuse declares the bits as padding.
      */
-    private static void keepCache(FuseFileInfo fi) {
+    private static void setFileInfoBit(FuseFileInfo fi, int bit) {
         long bits = offsetOf(fi.fh) - Integer.BYTES;
         Pointer mem = jnr.ffi.Struct.getMemory(fi);
-        mem.putByte(bits, (byte) (mem.getByte(bits) | KEEP_CACHE_BIT));
+        mem.putByte(bits, (byte) (mem.getByte(bits) | bit));
     }
 
     @Override

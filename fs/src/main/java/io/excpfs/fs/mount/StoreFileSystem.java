@@ -66,13 +66,16 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         HiddenNames {
     static final System.Logger LOG = System.getLogger(StoreFileSystem.class.getName());
     static final String CONTROL = "/.excp", HISTORY = "/.excp/history", FLUSH = "/.excp/flush";
+    /** Not listed: zeros to read and a sink to write, uncached, so {@link MountWarmUp} runs the FUSE path. */
+    static final String WARM_UP = "/.excp/warm-up";
+    static final long WARM_UP_SIZE = 64L << 20;
     static final String XATTR_PREFIX = "user.excp.";
     static final List<String> VIRTUAL_XATTRS =
             List.of("user.excp.state", "user.excp.kind", "user.excp.version", "user.excp.lineage", "user.excp.ratio");
     private static final long VIRTUAL_INO = 1L << 62;
 
     /** An open file; {@code opened} is its attributes at open time (fstat after unlink). */
-    private sealed interface Handle permits ViewHandle, DraftHandle, FlushHandle {
+    private sealed interface Handle permits ViewHandle, DraftHandle, FlushHandle, WarmUpHandle {
         Attr opened();
     }
 
@@ -87,6 +90,8 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     }
 
     private record FlushHandle(Attr opened) implements Handle {}
+
+    private record WarmUpHandle(Attr opened) implements Handle {}
 
     private final Store store;
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
@@ -203,6 +208,9 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         }
         return register(new ViewHandle(view, a, keep));
     }
+
+    @Override
+    public boolean bypassCache(long fh) { return handles.get(fh) instanceof WarmUpHandle; }
 
     @Override
     public boolean keepCache(long fh) {
@@ -413,7 +421,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     @Override
     public void truncate(String path, long size) throws FsException {
         settle(path);
-        if (path.equals(FLUSH)) return;
+        if (path.equals(FLUSH) || path.equals(WARM_UP)) return;
         requireLive(path);
         Attr a = store.stat(path);
         if (a.isDir()) throw new FsException(Errno.EISDIR, path);
@@ -433,6 +441,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     public long create(String path, int mode, int flags) throws FsException {
         settle(path);
         if (path.equals(FLUSH)) return register(new FlushHandle(controlAttr(FLUSH)));
+        if (path.equals(WARM_UP)) return register(new WarmUpHandle(controlAttr(WARM_UP)));
         requireLive(path);
         try {
             store.createFile(path, mode & 07777, Caller.uid(), Caller.gid());
@@ -446,6 +455,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     public long open(String path, int flags) throws FsException {
         settle(path);
         if (path.equals(FLUSH)) return register(new FlushHandle(controlAttr(FLUSH)));
+        if (path.equals(WARM_UP)) return register(new WarmUpHandle(controlAttr(WARM_UP)));
         if (isControl(path)) return openHistory(path, flags);
         return openFile(path, flags);
     }
@@ -490,6 +500,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         try {
             if (h instanceof ViewHandle v) return v.view() == null ? 0 : v.view().readAt(offset, dst, 0, len);
             if (h instanceof DraftHandle d) return d.draft().read(offset, dst, len);
+            if (h instanceof WarmUpHandle) return read(fh, offset, ByteBuffer.wrap(dst, 0, len));
             return 0;
         } catch (IOException e) {
             throw io("read of handle " + fh + " at " + offset, e);
@@ -501,6 +512,14 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         Handle h = handle(fh);
         try {
             if (h instanceof DraftHandle d) return d.draft().read(offset, dst);
+            if (h instanceof WarmUpHandle) {
+                int n = (int) Math.max(0, Math.min(dst.remaining(), WARM_UP_SIZE - offset));
+                ByteBuffer zeros = dst.slice(dst.position(), n);
+                while (zeros.remaining() >= Long.BYTES) zeros.putLong(0L);
+                while (zeros.hasRemaining()) zeros.put((byte) 0);
+                dst.position(dst.position() + n);
+                return n;
+            }
             if (h instanceof ViewHandle v && v.view() != null) {
                 VersionView view = v.view();
                 if (offset >= view.size() || !dst.hasRemaining()) return 0;
@@ -527,6 +546,11 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
             flushAll();
             return src.remaining();
         }
+        if (h instanceof WarmUpHandle) {
+            int n = src.remaining();
+            src.position(src.limit());
+            return n;
+        }
         if (!(h instanceof DraftHandle d) || !d.writable()) throw new FsException(Errno.EBADF, "handle " + fh + " is read-only");
         try {
             return d.draft().write(store, offset, src, (d.flags() & O_APPEND) != 0);
@@ -538,7 +562,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     @Override
     public void ftruncate(long fh, long size) throws FsException {
         Handle h = handle(fh);
-        if (h instanceof FlushHandle) return;
+        if (h instanceof FlushHandle || h instanceof WarmUpHandle) return;
         if (!(h instanceof DraftHandle d) || !d.writable()) throw new FsException(Errno.EBADF, "handle " + fh + " is read-only");
         try {
             d.draft().truncate(store, size);
@@ -850,6 +874,9 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         if (path.equals(HISTORY)) return dirAttr(VIRTUAL_INO + 1);
         if (path.equals(FLUSH)) {
             return new Attr(VIRTUAL_INO + 2, Attr.S_IFREG | 0200, 1, 0, 0, 0, mountedNanos, mountedNanos, mountedNanos);
+        }
+        if (path.equals(WARM_UP)) {
+            return new Attr(VIRTUAL_INO + 3, Attr.S_IFREG | 0666, 1, 0, 0, WARM_UP_SIZE, mountedNanos, mountedNanos, mountedNanos);
         }
         if (path.startsWith(HISTORY + "/")) {
             String rel = path.substring(HISTORY.length());
