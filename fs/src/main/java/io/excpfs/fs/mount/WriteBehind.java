@@ -18,10 +18,11 @@ import java.util.concurrent.RejectedExecutionException;
  * for a buffered write; the owner then never seals the staging file. At most {@link #QUEUE} chunks of
  * {@link #CHUNK} bytes wait, so memory stays bounded and a slow disk slows the writer down instead.
  *
- * <p>Every {@link #FORCE_EVERY} bytes written to one staging file, the writer thread forces them to disk: the
- * seal's fsync at close then waits for the last few megabytes only instead of the whole checkpoint (a plain
- * directory's {@code torch.save} + fsync pays for all of it at the end), and the kernel never holds much of a
- * checkpoint dirty. Durability is unchanged: nothing is acknowledged as durable before the seal.
+ * <p>Every {@link #FORCE_EVERY} bytes written to one staging file, another pool thread forces the file to disk
+ * while the writer goes on (at most one such fsync at a time): the seal's fsync at close then waits for the last
+ * few megabytes only instead of the whole checkpoint (a plain directory's {@code torch.save} + fsync pays for all
+ * of it at the end). Durability is unchanged: nothing is acknowledged as durable before the seal, and
+ * {@link #await} waits for a running fsync too, so the owner never closes the file under it.
  *
  * <p>The owner calls {@link #submit} and {@link #await} under its own lock and never hands the staging file to
  * anyone else before {@link #await} returned; the writer thread never takes the owner's lock.
@@ -37,7 +38,7 @@ final class WriteBehind {
     private final Executor writers;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
-    private boolean running;
+    private boolean running, syncing;
     private IOException failure;
     /** Writer thread only: the staging file written last, and its bytes written since it was last forced. */
     private BlobChannel written;
@@ -83,7 +84,8 @@ final class WriteBehind {
     /** Writes everything queued on the calling thread (the writer pool is shut down: the mount is closing). */
     private void drainHere() {
         for (Pending p; (p = queue.poll()) != null; ) {
-            if (failure == null) write(p);
+            IOException e = failure == null ? write(p) : null;
+            if (e != null) failure = e;
             recycle(p.bytes());
         }
         notifyAll();
@@ -103,7 +105,7 @@ final class WriteBehind {
                 skip = failure != null;
             }
             IOException e = skip ? null : write(p);
-            if (e == null && !skip) e = forceNowAndThen(p);
+            if (e == null && !skip) forceNowAndThen(p);
             synchronized (this) {
                 if (e != null && failure == null) failure = e;
                 recycle(p.bytes());
@@ -112,20 +114,41 @@ final class WriteBehind {
         }
     }
 
-    /** Forces the staging file every {@link #FORCE_EVERY} bytes written to it; the failure, or null. */
-    private IOException forceNowAndThen(Pending p) {
+    /** Every {@link #FORCE_EVERY} bytes written to a staging file, starts an fsync of it unless one is running. */
+    private void forceNowAndThen(Pending p) {
         if (written != p.channel()) {
             written = p.channel();
             unforced = 0;
         }
         unforced += p.bytes().remaining();
-        if (unforced < FORCE_EVERY) return null;
+        if (unforced < FORCE_EVERY) return;
         unforced = 0;
+        BlobChannel ch = p.channel();
+        synchronized (this) {
+            if (syncing) return;
+            syncing = true;
+        }
         try {
-            p.channel().force();
-            return null;
-        } catch (IOException | RuntimeException e) {
-            return new IOException("fsync of the staging file failed: " + e.getMessage(), e);
+            writers.execute(() -> force(ch));
+        } catch (RejectedExecutionException e) {
+            synchronized (this) {
+                syncing = false;
+                notifyAll();
+            }
+        }
+    }
+
+    private void force(BlobChannel ch) {
+        IOException failed = null;
+        try {
+            ch.force();
+        } catch (IOException | RuntimeException | Error e) {
+            failed = new IOException("fsync of the staging file failed: " + e.getMessage(), e);
+        }
+        synchronized (this) {
+            syncing = false;
+            if (failed != null && failure == null) failure = failed;
+            notifyAll();
         }
     }
 
@@ -149,14 +172,14 @@ final class WriteBehind {
 
     /** Waits until every queued write is done. @throws IOException the first write that failed */
     synchronized void await() throws IOException {
-        while (running) waitHere();
+        while (running || syncing) waitHere();
         if (failure != null) throw failure();
     }
 
     /** Like {@link #await}, without throwing: for dropping the staging file. */
     synchronized void settle() {
         boolean interrupted = false;
-        while (running) {
+        while (running || syncing) {
             try {
                 wait();
             } catch (InterruptedException e) {

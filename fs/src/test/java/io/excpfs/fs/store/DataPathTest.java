@@ -309,4 +309,27 @@ class DataPathTest {
             fs.release(again);
         }
     }
+
+    @Test
+    void theWarmUpFileIsUnlistedZerosAndASinkThatChangesNothing() throws Exception {
+        mount();
+        assertEquals(List.of("flush", "history"), fs.readdir("/.excp"));
+        assertEquals(64L << 20, fs.getattr("/.excp/warm-up").size());
+        long r = fs.open("/.excp/warm-up", O_RDONLY);
+        ByteBuffer buf = ByteBuffer.allocateDirect(131072);
+        for (int i = 0; i < 131072; i++) buf.put((byte) 1);
+        buf.clear();
+        assertEquals(131072, fs.read(r, 65536, buf));
+        buf.flip();
+        while (buf.hasRemaining()) assertEquals(0, buf.get());
+        assertEquals(100, fs.read(r, (64L << 20) - 100, ByteBuffer.allocateDirect(4096)), "a read stops at the end");
+        assertEquals(0, fs.read(r, 64L << 20, ByteBuffer.allocateDirect(4096)));
+        fs.release(r);
+        long w = fs.open("/.excp/warm-up", O_WRONLY);
+        assertEquals(131072, fs.write(w, 0, ByteBuffer.allocateDirect(131072)));
+        fs.flush(w);
+        fs.release(w);
+        assertEquals(List.of(), fs.store().versions(), "nothing was stored");
+        assertEquals(List.of("flush", "history"), fs.readdir("/.excp"));
+    }
 }
