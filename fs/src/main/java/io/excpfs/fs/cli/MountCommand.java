@@ -134,7 +134,7 @@ public final class MountCommand implements Callable<Integer> {
             throw e;
         }
         DecoderWarmUp.start();
-        MountWarmUp.start(mount.mountPoint());
+        MountWarmUp.start(mount, fs);
         Shutdown shutdown = new Shutdown(mount, fs);
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "excpfs-unmount"));
         err.println("excpfs: mounted " + s.directory() + " at " + mount.mountPoint() + " (pid "

@@ -5,7 +5,11 @@ import io.excpfs.fs.ops.Errno;
 import io.excpfs.fs.ops.FileSystemOps;
 import io.excpfs.fs.ops.FsException;
 import io.excpfs.fs.ops.StatFs;
+import com.kenai.jffi.CallContext;
+import com.kenai.jffi.CallingConvention;
+import com.kenai.jffi.Invoker;
 import com.kenai.jffi.MemoryIO;
+import com.kenai.jffi.Type;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.gid_t;
 import jnr.ffi.types.mode_t;
@@ -75,6 +79,45 @@ final class FuseBoundary extends FuseStubFS {
 
     @Override
     protected String getFSName() { return fsName; }
+
+    /**
+     * Calls this boundary's read and write callbacks {@code requests} times each, {@code chunk} bytes at a time,
+     * through their native entry points (the function pointers libfuse calls) on the open handle {@code fh}: the JIT
+     * compiles jnr-fuse's upcall marshalling and the handlers without a request through the kernel, so nothing is
+     * held open on the mount (an unmount right after mounting must not find it busy). Offsets cycle below
+     * {@code span}. Returns the number of calls that failed.
+     */
+    int warmUp(long fh, int requests, int chunk, long span) {
+        Pointer ops = jnr.ffi.Struct.getMemory(fuseOperations);
+        long read = ops.getAddress(offsetOf(fuseOperations.read));
+        long write = ops.getAddress(offsetOf(fuseOperations.write));
+        if (read == 0 || write == 0) return 2 * requests;
+        CallContext call = CallContext.getCallContext(Type.SINT,
+                new Type[] {Type.POINTER, Type.POINTER, Type.UINT64, Type.SINT64, Type.POINTER}, CallingConvention.DEFAULT, false);
+        MemoryIO memory = MemoryIO.getInstance();
+        byte[] name = "/.excp/warm-up\0".getBytes(StandardCharsets.US_ASCII);
+        long path = memory.allocateMemory(name.length, true);
+        long buf = memory.allocateMemory(chunk, true);
+        long info = memory.allocateMemory(64, true);
+        int failed = 0;
+        try {
+            memory.putByteArray(path, name, 0, name.length);
+            FuseFileInfo fi = FuseFileInfo.of(Pointer.wrap(jnr.ffi.Runtime.getSystemRuntime(), info));
+            fi.fh.set(fh);
+            Invoker invoker = Invoker.getInstance();
+            for (long fn : new long[] {read, write}) {
+                for (int i = 0; i < requests; i++) {
+                    long offset = (long) i * chunk % Math.max(chunk, span - chunk);
+                    if ((int) invoker.invokeN5(call, fn, path, buf, chunk, offset, info) < 0) failed++;
+                }
+            }
+        } finally {
+            memory.freeMemory(path);
+            memory.freeMemory(buf);
+            memory.freeMemory(info);
+        }
+        return failed;
+    }
 
     @FunctionalInterface
     private interface Call {

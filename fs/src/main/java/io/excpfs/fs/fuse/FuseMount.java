@@ -35,10 +35,22 @@ public final class FuseMount implements AutoCloseable {
 
     private final Path mountPoint;
     private final CompletableFuture<Integer> loop;
+    private final FuseBoundary boundary;
 
-    private FuseMount(Path mountPoint, CompletableFuture<Integer> loop) {
+    private FuseMount(Path mountPoint, CompletableFuture<Integer> loop, FuseBoundary boundary) {
         this.mountPoint = mountPoint;
         this.loop = loop;
+        this.boundary = boundary;
+    }
+
+    /**
+     * Runs the read and write callbacks {@code requests} times each ({@code chunk} bytes, offsets below
+     * {@code span}) on {@code fh}, a handle the ops opened on a file whose reads and writes change nothing, through
+     * the native entry points libfuse calls but without the kernel: compiles the request path before the first real
+     * request, holding nothing open on the mount. Returns the number of calls that failed.
+     */
+    public int warmUp(long fh, int requests, int chunk, long span) {
+        return boundary.warmUp(fh, requests, chunk, span);
     }
 
     /**
@@ -78,13 +90,13 @@ public final class FuseMount implements AutoCloseable {
         while (!isFuseMount(mp)) {
             if (loop.isDone()) throw new IOException("FUSE mount of " + mp + " failed: " + outcome(loop));
             if (System.nanoTime() > deadline) {
-                new FuseMount(mp, loop).close();
+                new FuseMount(mp, loop, fs).close();
                 throw new IOException("FUSE mount of " + mp + " did not appear within " + timeout);
             }
             sleep(20);
         }
         LOG.log(Level.INFO, "mounted " + source + " at " + mp + " (" + String.join(",", opts) + ")");
-        return new FuseMount(mp, loop);
+        return new FuseMount(mp, loop, fs);
     }
 
     private static String outcome(CompletableFuture<Integer> loop) {
