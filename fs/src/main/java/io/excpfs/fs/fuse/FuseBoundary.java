@@ -81,17 +81,17 @@ final class FuseBoundary extends FuseStubFS {
     protected String getFSName() { return fsName; }
 
     /**
-     * Calls this boundary's read and write callbacks {@code requests} times each, {@code chunk} bytes at a time,
-     * through their native entry points (the function pointers libfuse calls) on the open handle {@code fh}: the JIT
-     * compiles jnr-fuse's upcall marshalling and the handlers without a request through the kernel, so nothing is
-     * held open on the mount (an unmount right after mounting must not find it busy). Offsets cycle below
-     * {@code span}. Returns the number of calls that failed.
+     * Calls this boundary's read callback, and with {@code andWrite} its write callback, {@code requests} times each,
+     * {@code chunk} bytes at a time, through their native entry points (the function pointers libfuse calls) on the
+     * open handle {@code fh}: the JIT compiles jnr-fuse's upcall marshalling and the handlers without a request
+     * through the kernel, so nothing is held open on the mount (an unmount right after mounting must not find it
+     * busy). Offsets cycle below {@code span}. Returns the number of calls that failed.
      */
-    int warmUp(long fh, int requests, int chunk, long span) {
+    int warmUp(long fh, int requests, int chunk, long span, boolean andWrite) {
         Pointer ops = jnr.ffi.Struct.getMemory(fuseOperations);
         long read = ops.getAddress(offsetOf(fuseOperations.read));
         long write = ops.getAddress(offsetOf(fuseOperations.write));
-        if (read == 0 || write == 0) return 2 * requests;
+        if (read == 0 || write == 0) return andWrite ? 2 * requests : requests;
         CallContext call = CallContext.getCallContext(Type.SINT,
                 new Type[] {Type.POINTER, Type.POINTER, Type.UINT64, Type.SINT64, Type.POINTER}, CallingConvention.DEFAULT, false);
         MemoryIO memory = MemoryIO.getInstance();
@@ -105,7 +105,7 @@ final class FuseBoundary extends FuseStubFS {
             FuseFileInfo fi = FuseFileInfo.of(Pointer.wrap(jnr.ffi.Runtime.getSystemRuntime(), info));
             fi.fh.set(fh);
             Invoker invoker = Invoker.getInstance();
-            for (long fn : new long[] {read, write}) {
+            for (long fn : andWrite ? new long[] {read, write} : new long[] {read}) {
                 for (int i = 0; i < requests; i++) {
                     long offset = (long) i * chunk % Math.max(chunk, span - chunk);
                     if ((int) invoker.invokeN5(call, fn, path, buf, chunk, offset, info) < 0) failed++;

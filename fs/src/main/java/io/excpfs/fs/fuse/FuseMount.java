@@ -44,13 +44,14 @@ public final class FuseMount implements AutoCloseable {
     }
 
     /**
-     * Runs the read and write callbacks {@code requests} times each ({@code chunk} bytes, offsets below
-     * {@code span}) on {@code fh}, a handle the ops opened on a file whose reads and writes change nothing, through
-     * the native entry points libfuse calls but without the kernel: compiles the request path before the first real
-     * request, holding nothing open on the mount. Returns the number of calls that failed.
+     * Runs the read callback, and with {@code write} the write callback, {@code requests} times each ({@code chunk}
+     * bytes, offsets below {@code span}) on {@code fh}, a handle the ops opened (with {@code write}: on a file whose
+     * writes change nothing), through the native entry points libfuse calls but without the kernel: compiles the
+     * request path before the first real request, holding nothing open on the mount. Returns the number of calls
+     * that failed.
      */
-    public int warmUp(long fh, int requests, int chunk, long span) {
-        return boundary.warmUp(fh, requests, chunk, span);
+    public int warmUp(long fh, int requests, int chunk, long span, boolean write) {
+        return boundary.warmUp(fh, requests, chunk, span, write);
     }
 
     /**

@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.LongAdder;
  * thread CPU time spent in the handler, and how many requests were in the handlers at once. Off unless the daemon
  * runs with {@code -Dexcpfs.fuse.stats=true}; then {@link FuseMount} logs {@link #report} at unmount (as warnings, so the default log level shows them). The round
  * trip a caller sees (e.g. {@code dd} time / requests) minus the handler time is the kernel's and libfuse's share.
+ * The counts include the mount's warm-up calls ({@code FuseMount#warmUp}: a few thousand reads and writes right after
+ * mounting, most of them cheap).
  */
 final class RequestStats {
     static final boolean ENABLED = Boolean.getBoolean("excpfs.fuse.stats");

@@ -7,8 +7,10 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The writes of one draft's staging file, done on a writer thread: a FUSE write returns once its bytes are copied
@@ -37,7 +39,13 @@ final class WriteBehind {
 
     private final Executor writers;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-    private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+    /**
+     * Chunk buffers of every file, reused: direct memory is returned only by the garbage collector, so buffers
+     * allocated per file would pile up over a run of saves.
+     */
+    private static final ConcurrentLinkedDeque<ByteBuffer> FREE = new ConcurrentLinkedDeque<>();
+    private static final AtomicInteger FREE_COUNT = new AtomicInteger();
+    private static final int FREE_MAX = 2 * QUEUE;
     private boolean running, syncing;
     private IOException failure;
     /** Writer thread only: the staging file written last, and its bytes written since it was last forced. */
@@ -60,8 +68,9 @@ final class WriteBehind {
             while (queue.size() >= QUEUE && failure == null) waitHere();
             if (failure != null) throw failure();
             int n = Math.min(CHUNK, src.remaining());
-            ByteBuffer b = free.poll();
+            ByteBuffer b = FREE.poll();
             if (b == null) b = ByteBuffer.allocateDirect(CHUNK);
+            else FREE_COUNT.decrementAndGet();
             b.clear();
             b.put(src.slice(src.position(), n)).flip();
             src.position(src.position() + n);
@@ -166,8 +175,9 @@ final class WriteBehind {
         }
     }
 
-    private void recycle(ByteBuffer b) {
-        if (free.size() < QUEUE) free.push(b);
+    private static void recycle(ByteBuffer b) {
+        if (FREE_COUNT.incrementAndGet() <= FREE_MAX) FREE.push(b);
+        else FREE_COUNT.decrementAndGet();
     }
 
     /** Waits until every queued write is done. @throws IOException the first write that failed */

@@ -30,6 +30,12 @@ class DataPathMountTest extends MountedStoreTest {
         try (var root = Files.list(mnt)) {
             assertEquals(0, root.count());
         }
+        byte[] data = new byte[3 << 20];
+        new Random(3).nextBytes(data);
+        Files.write(mnt.resolve("model.safetensors"), data);
+        assertEquals(0, MountWarmUp.run(mount, fs, 300), "the second pass reads the HOT file's first megabyte");
+        assertEquals(1, fs.store().versions().size(), "reads only");
+        assertArrayEquals(data, Files.readAllBytes(mnt.resolve("model.safetensors")));
     }
 
     private static byte[] readDirect(Path f) throws IOException {
