@@ -4,6 +4,7 @@ import io.excpfs.codec.CodecParams;
 import io.excpfs.codec.CorruptObjectException;
 import io.excpfs.codec.DType;
 import io.excpfs.codec.entropy.ContextRans;
+import io.excpfs.codec.entropy.LaneRans;
 import io.excpfs.codec.envelope.BytesIn;
 import io.excpfs.codec.envelope.BytesOut;
 
@@ -237,7 +238,7 @@ public final class ExcpRegionCoder {
         out.u8(bits);
         ratioBook.write(out);
         absBook.write(out);
-        ContextRans.encodeCheapest(sym, n, 1 << bits, row, out);
+        LaneRans.encodeCheapest(sym, n, 1 << bits, row, out);
         double err = 0, norm = 0;
         float[] got = FloatWords.toFloats(recon, t);
         for (int i = 0; i < n; i++) {
@@ -290,7 +291,7 @@ public final class ExcpRegionCoder {
         BytesOut out = new BytesOut(q.symbols.length / 4 + 256);
         out.u8(bits);
         q.codebook.write(out);
-        ContextRans.encodeCheapest(q.symbols, q.symbols.length, 1 << bits, row, out);
+        LaneRans.encodeCheapest(q.symbols, q.symbols.length, 1 << bits, row, out);
         double err = 0, norm = 0;
         float[] got = FloatWords.toFloats(recon, t);
         for (int i = 0; i < original.length; i++) {

@@ -3,6 +3,7 @@ package io.excpfs.codec.lossless;
 import com.github.luben.zstd.Zstd;
 import io.excpfs.codec.CorruptObjectException;
 import io.excpfs.codec.entropy.ContextRans;
+import io.excpfs.codec.entropy.LaneRans;
 import io.excpfs.codec.envelope.BytesIn;
 import io.excpfs.codec.envelope.BytesOut;
 
@@ -28,7 +29,7 @@ public final class BytePlaneCoder {
     private static final int RAW = 0, RANS = 1, ZSTD = 2;
     private static final int FLAG_ROTATED = 1, FLAG_XOR = 2, FLAG_ZERO_WORDS = 4;
     /** Planes at least this long may use the order-1 (previous symbol) model. */
-    private static final int PREVIOUS_FROM = 1 << 14;
+    private static final int PREVIOUS_FROM = 1 << 18;
     /**
      * Planes whose order-0 entropy is above this (bits per byte) are stored raw: the top mantissa byte of trained
      * weights measures 7.86–7.97 bits, and coding it would save under 2% of that plane for a decode pass.
@@ -60,7 +61,7 @@ public final class BytePlaneCoder {
         boolean zeroWords = n >= 64 && n - m >= n / 64;
         out.u8(width).u8((rotate ? FLAG_ROTATED : 0) | (base != null ? FLAG_XOR : 0) | (zeroWords ? FLAG_ZERO_WORDS : 0)).varint(n);
         if (zeroWords) {
-            ContextRans.encode(nonZero, n, 2, ContextRans.Model.NEIGHBOUR, 0, out);
+            LaneRans.encode(nonZero, n, 2, LaneRans.neighbour(nonZero, n, 2, 0), out);
             for (int p = 0; p < width; p++) {
                 byte[] compact = new byte[m];
                 for (int i = 0, j = 0; i < n; i++) if (nonZero[i] != 0) compact[j++] = planes[p][i];
@@ -72,23 +73,20 @@ public final class BytePlaneCoder {
 
     private static void encodePlane(byte[] plane, BytesOut out) {
         int n = plane.length;
-        int[][] order0 = ContextRans.count(plane, n, 256, ContextRans.Model.ORDER0, 0);
-        double bits0 = ContextRans.entropyBits(order0[0]);
+        int[] pairs = n >= PREVIOUS_FROM ? LaneRans.pairCounts(plane, n, 256) : null;
+        LaneRans.Contexts order0 = pairs != null ? LaneRans.order0(pairs, 256) : LaneRans.order0(plane, n, 256);
+        double bits0 = ContextRans.entropyBits(order0.counts()[0]);
         if (n < 64 || bits0 >= RAW_ABOVE * n) {
             out.u8(RAW).bytes(plane);
             return;
         }
-        ContextRans.Model model = ContextRans.Model.ORDER0;
-        int[][] counts = order0;
-        if (n >= PREVIOUS_FROM) {
-            int[][] order1 = ContextRans.count(plane, n, 256, ContextRans.Model.PREVIOUS, 0);
-            if (ContextRans.estimateBits(order1) < 0.98 * ContextRans.estimateBits(order0)) {
-                model = ContextRans.Model.PREVIOUS;
-                counts = order1;
-            }
+        LaneRans.Contexts model = order0;
+        if (pairs != null) {
+            LaneRans.Contexts previous = LaneRans.previous(plane, n, 256, pairs, LaneRans.MAX_PREVIOUS_CONTEXTS);
+            if (previous.bits() < 0.98 * order0.bits()) model = previous;
         }
         BytesOut rans = new BytesOut((int) (bits0 / 8) + 1024);
-        ContextRans.encode(plane, n, 256, model, 0, counts, rans);
+        LaneRans.encode(plane, n, 256, model, rans);
         byte[] best = rans.toByteArray();
         int method = RANS;
         if (bits0 < ZSTD_BELOW * n) {
