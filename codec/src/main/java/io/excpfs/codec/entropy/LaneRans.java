@@ -10,10 +10,12 @@ import java.nio.ByteOrder;
 
 /**
  * The rANS streams of object format version 3 (model codes 3, 4, 5 of a {@link ContextRans} stream): the symbols are
- * cut into four lanes of consecutive symbols, each coded by its own state as if it were a sequence of its own, so
- * the four dependency chains of a decode overlap in the CPU; the state renormalises by 16-bit words, at most one per
- * symbol and without a branch; and every (context, slot) has one 32-bit decode entry holding the symbol, its
- * frequency and the slot's offset inside it, so a symbol costs one table load and one multiply.
+ * cut into four lanes of consecutive symbols, each coded by its own state and read from its own word stream as if it
+ * were a sequence of its own, so the four dependency chains of a decode overlap in the CPU; a state renormalises by
+ * 16-bit words, at most one per symbol and without a branch; and every (context, slot) has one 32-bit decode entry
+ * holding the symbol, its frequency and the slot's offset inside it, so a symbol costs one table load and one
+ * multiply. Frequencies have 12 bits, which costs about 0.05% against 14 on trained tensors and keeps a table at
+ * 16 KB per context.
  *
  * <p>Lanes: with {@code L = n / 4} (rounded down) lane {@code j < 3} holds symbols {@code [jL, (j+1)L)} and lane 3
  * holds {@code [3L, n)}. Decode order: for {@code i} from 0 to {@code L - 1} the {@code i}-th symbol of lanes 0, 1,
@@ -22,11 +24,13 @@ import java.nio.ByteOrder;
  * earlier in the lane (none when the lane has fewer before it).
  *
  * <p>Stream: {@code u8 model} (3 order-0, 4 neighbour, 5 previous symbol), {@code varint row} (model 4),
- * {@code u8 k} and {@code k - 1} distinct symbol values (model 5: a previous symbol equal to the {@code c}-th value
+ * {@code u8 k} (1 to 32) and {@code k - 1} distinct symbol values (model 5: a previous symbol equal to the {@code c}-th value
  * selects context {@code c}, any other selects context {@code k - 1}), per context the frequency table of
  * {@link ContextRans#writeTable} summing to 2^12 (or all zero), {@code varint payload length}, payload: the four
- * lanes' states as u32 LE, then the renormalisation words as u16 LE in decode order. States live in
- * [2^15, 2^31); a valid stream ends with every state back at 2^15 and every word read.
+ * lanes' final encoder states (the decoder's initial states) as u32 LE, the byte counts of the word streams of
+ * lanes 0, 1 and 2 as varints, then the word streams of lanes 0, 1, 2 and 3 back to back (lane 3's runs to the end
+ * of the payload), each the lane's renormalisation words as u16 LE in the order the lane reads them. States live
+ * in [2^15, 2^31); a valid stream ends with every state back at 2^15 and every lane's words read exactly.
  */
 public final class LaneRans {
     public static final int PROB_BITS = 12;
@@ -37,7 +41,7 @@ public final class LaneRans {
     private static final int RENORM_SHIFT = 31 - PROB_BITS;
     static final int LANES = 4;
     /** Most contexts of the previous-symbol model. */
-    public static final int MAX_PREVIOUS_CONTEXTS = 16;
+    public static final int MAX_PREVIOUS_CONTEXTS = 32;
     static final int CODE_ORDER0 = 3, CODE_NEIGHBOUR = 4, CODE_PREVIOUS = 5;
 
     private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
@@ -191,35 +195,37 @@ public final class LaneRans {
             }
         }
         byte[] ctx = model.context();
-        Sink sink = new Sink(n);
         int lane = laneLength(n);
+        Sink s0 = new Sink(lane), s1 = new Sink(lane), s2 = new Sink(lane), s3 = new Sink(n - 3 * lane);
         int x0 = LOW, x1 = LOW, x2 = LOW, x3 = LOW;
         for (int p = n - 1; p >= 4 * lane; p--) {
             int k = (ctx == null ? 0 : ctx[p] << shift) | (s[p] & 0xFF);
-            x3 = sink.put(x3, fc[k], rcp[k]);
+            x3 = s3.put(x3, fc[k], rcp[k]);
         }
         int p1 = lane, p2 = 2 * lane, p3 = 3 * lane;
         if (ctx == null) {
             for (int i = lane - 1; i >= 0; i--) {
                 int k3 = s[p3 + i] & 0xFF, k2 = s[p2 + i] & 0xFF, k1 = s[p1 + i] & 0xFF, k0 = s[i] & 0xFF;
-                x3 = sink.put(x3, fc[k3], rcp[k3]);
-                x2 = sink.put(x2, fc[k2], rcp[k2]);
-                x1 = sink.put(x1, fc[k1], rcp[k1]);
-                x0 = sink.put(x0, fc[k0], rcp[k0]);
+                x3 = s3.put(x3, fc[k3], rcp[k3]);
+                x2 = s2.put(x2, fc[k2], rcp[k2]);
+                x1 = s1.put(x1, fc[k1], rcp[k1]);
+                x0 = s0.put(x0, fc[k0], rcp[k0]);
             }
         } else {
             for (int i = lane - 1; i >= 0; i--) {
                 int k3 = ctx[p3 + i] << shift | (s[p3 + i] & 0xFF), k2 = ctx[p2 + i] << shift | (s[p2 + i] & 0xFF);
                 int k1 = ctx[p1 + i] << shift | (s[p1 + i] & 0xFF), k0 = ctx[i] << shift | (s[i] & 0xFF);
-                x3 = sink.put(x3, fc[k3], rcp[k3]);
-                x2 = sink.put(x2, fc[k2], rcp[k2]);
-                x1 = sink.put(x1, fc[k1], rcp[k1]);
-                x0 = sink.put(x0, fc[k0], rcp[k0]);
+                x3 = s3.put(x3, fc[k3], rcp[k3]);
+                x2 = s2.put(x2, fc[k2], rcp[k2]);
+                x1 = s1.put(x1, fc[k1], rcp[k1]);
+                x0 = s0.put(x0, fc[k0], rcp[k0]);
             }
         }
-        out.varint(sink.buf.length - sink.pos + 16L);
-        out.u32(x0).u32(x1).u32(x2).u32(x3);
-        out.bytes(sink.buf, sink.pos, sink.buf.length - sink.pos);
+        BytesOut payload = new BytesOut(32 + s0.size() + s1.size() + s2.size() + s3.size());
+        payload.u32(x0).u32(x1).u32(x2).u32(x3).varint(s0.size()).varint(s1.size()).varint(s2.size());
+        for (Sink k : new Sink[] {s0, s1, s2, s3}) payload.bytes(k.buf, k.pos, k.size());
+        out.varint(payload.size());
+        out.bytes(payload.toByteArray());
     }
 
     /** The encoder's output, written backwards (the decoder reads forwards). */
@@ -231,6 +237,8 @@ public final class LaneRans {
             buf = new byte[Math.max(64, n / 2 + 64)];
             pos = buf.length;
         }
+
+        int size() { return buf.length - pos; }
 
         /**
          * Encodes one symbol, {@code e} = frequency | cumulative frequency << 16, {@code rcp} = ceil(2^62 / frequency),
@@ -312,10 +320,23 @@ public final class LaneRans {
             }
         }
         if (!any && n > 0) throw in.corrupt("entropy model has no symbols", modelAt);
+        byte[] b = in.array();
+        BytesIn p = new BytesIn(b, start + 16, start + len);
+        int[] q = new int[LANES], ends = new int[LANES];
+        long words = 0;
+        for (int j = 0; j < LANES - 1; j++) {
+            ends[j] = p.count("lane " + j + " word bytes", p.remaining());
+            words += ends[j];
+        }
+        if (words > p.remaining()) throw in.corrupt("lane word bytes exceed the entropy payload", start + 16);
+        q[0] = p.position();
+        for (int j = 1; j < LANES; j++) q[j] = q[j - 1] + ends[j - 1];
+        for (int j = 0; j < LANES - 1; j++) ends[j] = q[j + 1];
+        ends[LANES - 1] = start + len;
         byte[] ctxOf = values[0] == null ? null : contextOf(values[0], alphabet);
-        Lanes lanes = new Lanes(table, in.array(), start + 16, start + len, dst, n, laneLength(n));
-        int x0 = (int) INT_LE.get(lanes.b, start), x1 = (int) INT_LE.get(lanes.b, start + 4);
-        int x2 = (int) INT_LE.get(lanes.b, start + 8), x3 = (int) INT_LE.get(lanes.b, start + 12);
+        Lanes lanes = new Lanes(table, b, q, ends, dst, n, laneLength(n));
+        int x0 = (int) INT_LE.get(b, start), x1 = (int) INT_LE.get(b, start + 4);
+        int x2 = (int) INT_LE.get(b, start + 8), x3 = (int) INT_LE.get(b, start + 12);
         boolean ok = switch (code) {
             case CODE_ORDER0 -> lanes.order0(x0, x1, x2, x3);
             case CODE_NEIGHBOUR -> lanes.neighbour(row[0], x0, x1, x2, x3);
@@ -325,21 +346,22 @@ public final class LaneRans {
     }
 
     /**
-     * The decode loops. Each runs the four lanes together while 8 payload bytes are left (all four lanes can take),
-     * reading the next word unconditionally and keeping it only where the state fell below 2^15, then hands over to
-     * {@link #finish}, which decodes the rest one symbol at a time with every read checked.
+     * The decode loops. Each lane reads its own words, so the four lanes are four independent dependency chains. A
+     * loop runs the four lanes together in stretches as long as every lane has a word left per symbol, reading each
+     * lane's next word before its state update and keeping it only where the state fell below 2^15; then
+     * {@link #finish} decodes the rest one symbol at a time with every read checked.
      */
     private static final class Lanes {
         final int[] table;
         final byte[] b, dst;
-        final int end, n, lane;
-        int q;
+        final int[] q, ends;
+        final int n, lane;
 
-        Lanes(int[] table, byte[] b, int q, int end, byte[] dst, int n, int lane) {
+        Lanes(int[] table, byte[] b, int[] q, int[] ends, byte[] dst, int n, int lane) {
             this.table = table;
             this.b = b;
             this.q = q;
-            this.end = end;
+            this.ends = ends;
             this.dst = dst;
             this.n = n;
             this.lane = lane;
@@ -347,84 +369,93 @@ public final class LaneRans {
 
         private static int step(int e, int x) { return ((e >>> 8 & 0xFFF) + 1) * (x >>> PROB_BITS) + (e >>> 20); }
 
+        private static int word(byte[] b, int at) { return (short) SHORT_LE.get(b, at) & 0xFFFF; }
+
+        /** Symbols per lane all four lanes can decode from position {@code i} without running out of words. */
+        private int stretch(int i, int q0, int q1, int q2, int q3) {
+            int[] e = ends;
+            int w = Math.min(Math.min(e[0] - q0, e[1] - q1), Math.min(e[2] - q2, e[3] - q3)) >> 1;
+            return Math.min(lane - i, w);
+        }
+
         boolean order0(int x0, int x1, int x2, int x3) {
             int[] t = table;
             byte[] b = this.b, dst = this.dst;
-            int q = this.q, end = this.end, lane = this.lane, i = 0;
+            int q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
+            int lane = this.lane, i = 0;
             int p1 = lane, p2 = 2 * lane, p3 = 3 * lane;
-            for (; i < lane && q + 8 <= end; i++) {
-                int e0 = t[x0 & MASK], e1 = t[x1 & MASK], e2 = t[x2 & MASK], e3 = t[x3 & MASK];
-                dst[i] = (byte) e0;
-                dst[p1 + i] = (byte) e1;
-                dst[p2 + i] = (byte) e2;
-                dst[p3 + i] = (byte) e3;
-                x0 = step(e0, x0);
-                x1 = step(e1, x1);
-                x2 = step(e2, x2);
-                x3 = step(e3, x3);
-                int r0 = (x0 - LOW) >>> 31;
-                x0 = (x0 << (r0 << 4)) | ((short) SHORT_LE.get(b, q) & 0xFFFF & -r0);
-                q += r0 << 1;
-                int r1 = (x1 - LOW) >>> 31;
-                x1 = (x1 << (r1 << 4)) | ((short) SHORT_LE.get(b, q) & 0xFFFF & -r1);
-                q += r1 << 1;
-                int r2 = (x2 - LOW) >>> 31;
-                x2 = (x2 << (r2 << 4)) | ((short) SHORT_LE.get(b, q) & 0xFFFF & -r2);
-                q += r2 << 1;
-                int r3 = (x3 - LOW) >>> 31;
-                x3 = (x3 << (r3 << 4)) | ((short) SHORT_LE.get(b, q) & 0xFFFF & -r3);
-                q += r3 << 1;
+            for (int run; (run = stretch(i, q0, q1, q2, q3)) > 0; ) {
+                for (int stop = i + run; i < stop; i++) {
+                    int w0 = word(b, q0), w1 = word(b, q1), w2 = word(b, q2), w3 = word(b, q3);
+                    int e0 = t[x0 & MASK], e1 = t[x1 & MASK], e2 = t[x2 & MASK], e3 = t[x3 & MASK];
+                    dst[i] = (byte) e0;
+                    dst[p1 + i] = (byte) e1;
+                    dst[p2 + i] = (byte) e2;
+                    dst[p3 + i] = (byte) e3;
+                    x0 = step(e0, x0);
+                    x1 = step(e1, x1);
+                    x2 = step(e2, x2);
+                    x3 = step(e3, x3);
+                    int r0 = (x0 - LOW) >>> 31, r1 = (x1 - LOW) >>> 31, r2 = (x2 - LOW) >>> 31, r3 = (x3 - LOW) >>> 31;
+                    x0 = x0 << (r0 << 4) | (w0 & -r0);
+                    x1 = x1 << (r1 << 4) | (w1 & -r1);
+                    x2 = x2 << (r2 << 4) | (w2 & -r2);
+                    x3 = x3 << (r3 << 4) | (w3 & -r3);
+                    q0 += r0 << 1;
+                    q1 += r1 << 1;
+                    q2 += r2 << 1;
+                    q3 += r3 << 1;
+                }
             }
-            this.q = q;
-            return finish(i, 0, 0, null, x0, x1, x2, x3);
+            return finish(i, 0, 0, null, x0, x1, x2, x3, q0, q1, q2, q3);
         }
 
         boolean neighbour(int row, int x0, int x1, int x2, int x3) {
             int[] t = table;
             byte[] b = this.b, dst = this.dst;
-            int q = this.q, end = this.end, lane = this.lane, i = 0;
+            int q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
+            int lane = this.lane, i = 0;
             int p1 = lane, p2 = 2 * lane, p3 = 3 * lane;
             int l0 = 0, l1 = 0, l2 = 0, l3 = 0;
             int upFrom = row > 0 ? row : Integer.MAX_VALUE;
-            for (; i < lane && q + 8 <= end; i++) {
-                int u0 = 0, u1 = 0, u2 = 0, u3 = 0;
-                if (i >= upFrom) {
-                    u0 = nonZero(dst[i - row]) << 1;
-                    u1 = nonZero(dst[p1 + i - row]) << 1;
-                    u2 = nonZero(dst[p2 + i - row]) << 1;
-                    u3 = nonZero(dst[p3 + i - row]) << 1;
+            for (int run; (run = stretch(i, q0, q1, q2, q3)) > 0; ) {
+                for (int stop = i + run; i < stop; i++) {
+                    int w0 = word(b, q0), w1 = word(b, q1), w2 = word(b, q2), w3 = word(b, q3);
+                    int u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+                    if (i >= upFrom) {
+                        u0 = nonZero(dst[i - row]) << 1;
+                        u1 = nonZero(dst[p1 + i - row]) << 1;
+                        u2 = nonZero(dst[p2 + i - row]) << 1;
+                        u3 = nonZero(dst[p3 + i - row]) << 1;
+                    }
+                    int e0 = t[(l0 | u0) << PROB_BITS | (x0 & MASK)];
+                    int e1 = t[(l1 | u1) << PROB_BITS | (x1 & MASK)];
+                    int e2 = t[(l2 | u2) << PROB_BITS | (x2 & MASK)];
+                    int e3 = t[(l3 | u3) << PROB_BITS | (x3 & MASK)];
+                    dst[i] = (byte) e0;
+                    dst[p1 + i] = (byte) e1;
+                    dst[p2 + i] = (byte) e2;
+                    dst[p3 + i] = (byte) e3;
+                    l0 = nonZero(e0 & 0xFF);
+                    l1 = nonZero(e1 & 0xFF);
+                    l2 = nonZero(e2 & 0xFF);
+                    l3 = nonZero(e3 & 0xFF);
+                    x0 = step(e0, x0);
+                    x1 = step(e1, x1);
+                    x2 = step(e2, x2);
+                    x3 = step(e3, x3);
+                    int r0 = (x0 - LOW) >>> 31, r1 = (x1 - LOW) >>> 31, r2 = (x2 - LOW) >>> 31, r3 = (x3 - LOW) >>> 31;
+                    x0 = x0 << (r0 << 4) | (w0 & -r0);
+                    x1 = x1 << (r1 << 4) | (w1 & -r1);
+                    x2 = x2 << (r2 << 4) | (w2 & -r2);
+                    x3 = x3 << (r3 << 4) | (w3 & -r3);
+                    q0 += r0 << 1;
+                    q1 += r1 << 1;
+                    q2 += r2 << 1;
+                    q3 += r3 << 1;
                 }
-                int e0 = t[(l0 | u0) << PROB_BITS | (x0 & MASK)];
-                int e1 = t[(l1 | u1) << PROB_BITS | (x1 & MASK)];
-                int e2 = t[(l2 | u2) << PROB_BITS | (x2 & MASK)];
-                int e3 = t[(l3 | u3) << PROB_BITS | (x3 & MASK)];
-                dst[i] = (byte) e0;
-                dst[p1 + i] = (byte) e1;
-                dst[p2 + i] = (byte) e2;
-                dst[p3 + i] = (byte) e3;
-                l0 = nonZero(e0 & 0xFF);
-                l1 = nonZero(e1 & 0xFF);
-                l2 = nonZero(e2 & 0xFF);
-                l3 = nonZero(e3 & 0xFF);
-                x0 = step(e0, x0);
-                x1 = step(e1, x1);
-                x2 = step(e2, x2);
-                x3 = step(e3, x3);
-                int r0 = (x0 - LOW) >>> 31;
-                x0 = (x0 << (r0 << 4)) | ((short) SHORT_LE.get(b, q) & 0xFFFF & -r0);
-                q += r0 << 1;
-                int r1 = (x1 - LOW) >>> 31;
-                x1 = (x1 << (r1 << 4)) | ((short) SHORT_LE.get(b, q) & 0xFFFF & -r1);
-                q += r1 << 1;
-                int r2 = (x2 - LOW) >>> 31;
-                x2 = (x2 << (r2 << 4)) | ((short) SHORT_LE.get(b, q) & 0xFFFF & -r2);
-                q += r2 << 1;
-                int r3 = (x3 - LOW) >>> 31;
-                x3 = (x3 << (r3 << 4)) | ((short) SHORT_LE.get(b, q) & 0xFFFF & -r3);
-                q += r3 << 1;
             }
-            this.q = q;
-            return finish(i, 1, row, null, x0, x1, x2, x3);
+            return finish(i, 1, row, null, x0, x1, x2, x3, q0, q1, q2, q3);
         }
 
         boolean previous(byte[] ctxOf, int x0, int x1, int x2, int x3) {
@@ -432,54 +463,59 @@ public final class LaneRans {
             byte[] b = this.b, dst = this.dst;
             int[] base = new int[256];
             for (int v = 0; v < 256; v++) base[v] = ctxOf[v] << PROB_BITS;
-            int q = this.q, end = this.end, lane = this.lane, i = 0;
+            int q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
+            int lane = this.lane, i = 0;
             int p1 = lane, p2 = 2 * lane, p3 = 3 * lane;
             int c0 = base[0], c1 = c0, c2 = c0, c3 = c0;
-            for (; i < lane && q + 8 <= end; i++) {
-                int e0 = t[c0 | (x0 & MASK)];
-                int e1 = t[c1 | (x1 & MASK)];
-                int e2 = t[c2 | (x2 & MASK)];
-                int e3 = t[c3 | (x3 & MASK)];
-                dst[i] = (byte) e0;
-                dst[p1 + i] = (byte) e1;
-                dst[p2 + i] = (byte) e2;
-                dst[p3 + i] = (byte) e3;
-                c0 = base[e0 & 0xFF];
-                c1 = base[e1 & 0xFF];
-                c2 = base[e2 & 0xFF];
-                c3 = base[e3 & 0xFF];
-                x0 = step(e0, x0);
-                x1 = step(e1, x1);
-                x2 = step(e2, x2);
-                x3 = step(e3, x3);
-                int r0 = (x0 - LOW) >>> 31;
-                x0 = (x0 << (r0 << 4)) | ((short) SHORT_LE.get(b, q) & 0xFFFF & -r0);
-                q += r0 << 1;
-                int r1 = (x1 - LOW) >>> 31;
-                x1 = (x1 << (r1 << 4)) | ((short) SHORT_LE.get(b, q) & 0xFFFF & -r1);
-                q += r1 << 1;
-                int r2 = (x2 - LOW) >>> 31;
-                x2 = (x2 << (r2 << 4)) | ((short) SHORT_LE.get(b, q) & 0xFFFF & -r2);
-                q += r2 << 1;
-                int r3 = (x3 - LOW) >>> 31;
-                x3 = (x3 << (r3 << 4)) | ((short) SHORT_LE.get(b, q) & 0xFFFF & -r3);
-                q += r3 << 1;
+            for (int run; (run = stretch(i, q0, q1, q2, q3)) > 0; ) {
+                for (int stop = i + run; i < stop; i++) {
+                    int w0 = word(b, q0), w1 = word(b, q1), w2 = word(b, q2), w3 = word(b, q3);
+                    int e0 = t[c0 | (x0 & MASK)];
+                    int e1 = t[c1 | (x1 & MASK)];
+                    int e2 = t[c2 | (x2 & MASK)];
+                    int e3 = t[c3 | (x3 & MASK)];
+                    dst[i] = (byte) e0;
+                    dst[p1 + i] = (byte) e1;
+                    dst[p2 + i] = (byte) e2;
+                    dst[p3 + i] = (byte) e3;
+                    c0 = base[e0 & 0xFF];
+                    c1 = base[e1 & 0xFF];
+                    c2 = base[e2 & 0xFF];
+                    c3 = base[e3 & 0xFF];
+                    x0 = step(e0, x0);
+                    x1 = step(e1, x1);
+                    x2 = step(e2, x2);
+                    x3 = step(e3, x3);
+                    int r0 = (x0 - LOW) >>> 31, r1 = (x1 - LOW) >>> 31, r2 = (x2 - LOW) >>> 31, r3 = (x3 - LOW) >>> 31;
+                    x0 = x0 << (r0 << 4) | (w0 & -r0);
+                    x1 = x1 << (r1 << 4) | (w1 & -r1);
+                    x2 = x2 << (r2 << 4) | (w2 & -r2);
+                    x3 = x3 << (r3 << 4) | (w3 & -r3);
+                    q0 += r0 << 1;
+                    q1 += r1 << 1;
+                    q2 += r2 << 1;
+                    q3 += r3 << 1;
+                }
             }
-            this.q = q;
-            return finish(i, 2, 0, ctxOf, x0, x1, x2, x3);
+            return finish(i, 2, 0, ctxOf, x0, x1, x2, x3, q0, q1, q2, q3);
         }
 
         /**
-         * Decodes from the {@code i}-th symbol of every lane on, in decode order, one symbol at a time; true when the
-         * stream ends exactly there with every state at 2^15 and no state ever left [2^15, 2^31).
+         * Decodes from the {@code i}-th symbol of every lane on, in decode order, one symbol at a time; true when
+         * every lane's words end exactly there with its state at 2^15 and no state ever left [2^15, 2^31).
          */
-        private boolean finish(int i, int model, int row, byte[] ctxOf, int x0, int x1, int x2, int x3) {
+        private boolean finish(int i, int model, int row, byte[] ctxOf, int x0, int x1, int x2, int x3, int q0, int q1, int q2, int q3) {
             int[] x = {x0, x1, x2, x3};
+            q[0] = q0;
+            q[1] = q1;
+            q[2] = q2;
+            q[3] = q3;
             for (; i < lane; i++) {
                 for (int j = 0; j < LANES; j++) if (!one(j, j * lane + i, i, model, row, ctxOf, x)) return false;
             }
             for (int p = 3 * lane + i; p < n; p++, i++) if (!one(3, p, i, model, row, ctxOf, x)) return false;
-            return q == end && x[0] == LOW && x[1] == LOW && x[2] == LOW && x[3] == LOW;
+            for (int j = 0; j < LANES; j++) if (q[j] != ends[j] || x[j] != LOW) return false;
+            return true;
         }
 
         private boolean one(int j, int p, int i, int model, int row, byte[] ctxOf, int[] x) {
@@ -494,9 +530,9 @@ public final class LaneRans {
             dst[p] = (byte) e;
             s = step(e, s);
             if (s < LOW) {
-                if (q + 2 > end) return false;
-                s = s << 16 | ((short) SHORT_LE.get(b, q) & 0xFFFF);
-                q += 2;
+                if (q[j] + 2 > ends[j]) return false;
+                s = s << 16 | word(b, q[j]);
+                q[j] += 2;
             }
             x[j] = s;
             return true;

@@ -9,6 +9,7 @@ import io.excpfs.codec.Role;
 import io.excpfs.codec.TensorRegion;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -75,9 +76,15 @@ public final class LayoutRecord {
             int plainLength = in.count("plain layout record length", MAX_PLAIN);
             int frameAt = in.position();
             byte[] frame = in.block("compressed layout record");
-            if (Zstd.decompressedSize(frame) != plainLength) throw in.corrupt("layout record frame does not hold " + plainLength + " bytes", frameAt);
-            byte[] plain = new byte[plainLength];
-            long got = Zstd.decompressByteArray(plain, 0, plainLength, frame, 0, frame.length);
+            byte[] plain;
+            long got;
+            try {
+                if (Zstd.decompressedSize(frame) != plainLength) throw in.corrupt("layout record frame does not hold " + plainLength + " bytes", frameAt);
+                plain = new byte[plainLength];
+                got = Zstd.decompressByteArray(plain, 0, plainLength, frame, 0, frame.length);
+            } catch (ZstdException e) {
+                throw in.corrupt("layout record does not decompress: " + e.getMessage(), frameAt);
+            }
             if (Zstd.isError(got)) throw in.corrupt("layout record does not decompress: " + Zstd.getErrorName(got), frameAt);
             if (got != plainLength) throw in.corrupt("layout record decompresses to " + got + " bytes, not " + plainLength, frameAt);
             BytesIn p = new BytesIn(plain, 0, plain.length);

@@ -1,6 +1,7 @@
 package io.excpfs.codec.lossless;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdException;
 import io.excpfs.codec.CorruptObjectException;
 import io.excpfs.codec.entropy.ContextRans;
 import io.excpfs.codec.entropy.LaneRans;
@@ -194,7 +195,12 @@ public final class BytePlaneCoder {
                     }
                     default -> {
                         planes[p] = new byte[m];
-                        long got = Zstd.decompressByteArray(planes[p], 0, m, object, start[p], end[p] - start[p]);
+                        long got;
+                        try {
+                            got = Zstd.decompressByteArray(planes[p], 0, m, object, start[p], end[p] - start[p]);
+                        } catch (ZstdException e) {
+                            throw corrupt("zstd plane does not decompress: " + e.getMessage(), start[p] - 1);
+                        }
                         if (Zstd.isError(got)) throw corrupt("zstd plane does not decompress: " + Zstd.getErrorName(got), start[p] - 1);
                         if (got != m) throw corrupt("zstd plane has " + got + " bytes, not " + m, start[p] - 1);
                     }
