@@ -75,18 +75,48 @@ public final class LaneRans {
     /** Neighbour contexts: bit 0 the lane's previous symbol is not zero, bit 1 the symbol {@code row} before is not. */
     public static Contexts neighbour(byte[] s, int n, int alphabet, int row) {
         byte[] ctx = new byte[n];
-        int[][] counts = new int[4][alphabet];
+        // one histogram per lane, the four lanes counted side by side, so that runs of one symbol do not make every
+        // increment wait for the previous one
+        int shift = 32 - Integer.numberOfLeadingZeros(Math.max(1, alphabet - 1));
+        int[] h0 = new int[4 << shift], h1 = new int[4 << shift], h2 = new int[4 << shift], h3 = new int[4 << shift];
         int lane = laneLength(n);
-        for (int j = 0; j < LANES; j++) {
-            int from = j * lane, to = j == LANES - 1 ? n : from + lane;
-            int upFrom = row > 0 ? from + row : Integer.MAX_VALUE;
-            int left = 0;
-            for (int p = from; p < to; p++) {
-                int c = left | (p >= upFrom && s[p - row] != 0 ? 2 : 0);
-                int sym = s[p] & 0xFF;
-                ctx[p] = (byte) c;
-                counts[c][sym]++;
-                left = sym != 0 ? 1 : 0;
+        int p1 = lane, p2 = 2 * lane, p3 = 3 * lane;
+        int l0 = 0, l1 = 0, l2 = 0, l3 = 0;
+        for (int i = 0; i < lane; i++) {
+            int u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+            if (row > 0 && i >= row) {
+                u0 = nonZero(s[i - row]) << 1;
+                u1 = nonZero(s[p1 + i - row]) << 1;
+                u2 = nonZero(s[p2 + i - row]) << 1;
+                u3 = nonZero(s[p3 + i - row]) << 1;
+            }
+            int s0 = s[i] & 0xFF, s1 = s[p1 + i] & 0xFF, s2 = s[p2 + i] & 0xFF, s3 = s[p3 + i] & 0xFF;
+            int c0 = l0 | u0, c1 = l1 | u1, c2 = l2 | u2, c3 = l3 | u3;
+            ctx[i] = (byte) c0;
+            ctx[p1 + i] = (byte) c1;
+            ctx[p2 + i] = (byte) c2;
+            ctx[p3 + i] = (byte) c3;
+            h0[c0 << shift | s0]++;
+            h1[c1 << shift | s1]++;
+            h2[c2 << shift | s2]++;
+            h3[c3 << shift | s3]++;
+            l0 = nonZero(s0);
+            l1 = nonZero(s1);
+            l2 = nonZero(s2);
+            l3 = nonZero(s3);
+        }
+        for (int p = 4 * lane, i = lane; p < n; p++, i++) {
+            int c = l3 | (row > 0 && i >= row ? nonZero(s[p - row]) << 1 : 0);
+            int sym = s[p] & 0xFF;
+            ctx[p] = (byte) c;
+            h3[c << shift | sym]++;
+            l3 = nonZero(sym);
+        }
+        int[][] counts = new int[4][alphabet];
+        for (int c = 0; c < 4; c++) {
+            for (int k = 0; k < alphabet; k++) {
+                int at = c << shift | k;
+                counts[c][k] = h0[at] + h1[at] + h2[at] + h3[at];
             }
         }
         return new Contexts(ctx, counts, null, row);
@@ -246,12 +276,12 @@ public final class LaneRans {
          */
         int put(int x, int e, long rcp) {
             int f = e & 0xFFFF;
-            if (x >= (long) f << RENORM_SHIFT) {
-                if (pos < 2) grow();
-                buf[--pos] = (byte) (x >>> 8);
-                buf[--pos] = (byte) x;
-                x >>>= 16;
-            }
+            if (pos < 2) grow();
+            // the low word is written either way and kept only when the state renormalises
+            SHORT_LE.set(buf, pos - 2, (short) x);
+            int r = (int) (((long) f << RENORM_SHIFT) - 1 - x >>> 63);
+            pos -= r << 1;
+            x >>>= r << 4;
             // q = x / f exactly: rcp = ceil(2^62 / f) and x < 2^31 leave an error below 2^-31 < 1/f
             int q = (int) Math.multiplyHigh((long) x << 2, rcp);
             return (q << PROB_BITS) + (x - q * f) + (e >>> 16);
