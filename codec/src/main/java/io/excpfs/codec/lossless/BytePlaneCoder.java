@@ -276,13 +276,34 @@ public final class BytePlaneCoder {
             byte[] p0 = planes[0], p1 = planes[1], p2 = planes[2], p3 = planes[3];
             int o0 = offset[0], o1 = offset[1], o2 = offset[2], o3 = offset[3];
             int shift = rotate ? 1 : 0;
+            int quads = n & ~3;
+            // four elements at a time: one 4-byte load per plane, transposed in registers
+            for (int i = 0, j = 0; i < quads; i += 4, j += 16) {
+                int a = (int) INT_LE.get(p0, o0 + i), b = (int) INT_LE.get(p1, o1 + i);
+                int c = (int) INT_LE.get(p2, o2 + i), d = (int) INT_LE.get(p3, o3 + i);
+                int w0 = (a & 0xFF) | (b & 0xFF) << 8 | (c & 0xFF) << 16 | d << 24;
+                int w1 = (a >>> 8 & 0xFF) | (b & 0xFF00) | (c & 0xFF00) << 8 | (d & 0xFF00) << 16;
+                int w2 = (a >>> 16 & 0xFF) | (b >>> 8 & 0xFF00) | (c & 0xFF0000) | (d & 0xFF0000) << 8;
+                int w3 = (a >>> 24) | (b >>> 16 & 0xFF00) | (c >>> 8 & 0xFF0000) | (d & 0xFF000000);
+                if (base == null) {
+                    INT_LE.set(dst, j, Integer.rotateRight(w0, shift));
+                    INT_LE.set(dst, j + 4, Integer.rotateRight(w1, shift));
+                    INT_LE.set(dst, j + 8, Integer.rotateRight(w2, shift));
+                    INT_LE.set(dst, j + 12, Integer.rotateRight(w3, shift));
+                } else {
+                    INT_LE.set(dst, j, Integer.rotateRight(w0, shift) ^ (int) INT_LE.get(base, j));
+                    INT_LE.set(dst, j + 4, Integer.rotateRight(w1, shift) ^ (int) INT_LE.get(base, j + 4));
+                    INT_LE.set(dst, j + 8, Integer.rotateRight(w2, shift) ^ (int) INT_LE.get(base, j + 8));
+                    INT_LE.set(dst, j + 12, Integer.rotateRight(w3, shift) ^ (int) INT_LE.get(base, j + 12));
+                }
+            }
             if (base == null) {
-                for (int i = 0, j = 0; i < n; i++, j += 4) {
+                for (int i = quads, j = 4 * quads; i < n; i++, j += 4) {
                     int w = (p0[o0 + i] & 0xFF) | (p1[o1 + i] & 0xFF) << 8 | (p2[o2 + i] & 0xFF) << 16 | (p3[o3 + i] & 0xFF) << 24;
                     INT_LE.set(dst, j, Integer.rotateRight(w, shift));
                 }
             } else {
-                for (int i = 0, j = 0; i < n; i++, j += 4) {
+                for (int i = quads, j = 4 * quads; i < n; i++, j += 4) {
                     int w = (p0[o0 + i] & 0xFF) | (p1[o1 + i] & 0xFF) << 8 | (p2[o2 + i] & 0xFF) << 16 | (p3[o3 + i] & 0xFF) << 24;
                     INT_LE.set(dst, j, Integer.rotateRight(w, shift) ^ (int) INT_LE.get(base, j));
                 }
@@ -300,6 +321,19 @@ public final class BytePlaneCoder {
     static void mergeNonZero(byte[][] planes, int[] offset, byte[] nonZero, int width, boolean rotate, byte[] base, byte[] dst) {
         int n = dst.length / width;
         int[] at = offset.clone();
+        if (width == 4) {
+            byte[] p0 = planes[0], p1 = planes[1], p2 = planes[2], p3 = planes[3];
+            int a0 = at[0], a1 = at[1], a2 = at[2], a3 = at[3];
+            int shift = rotate ? 1 : 0;
+            for (int i = 0, j = 0; i < n; i++, j += 4) {
+                int w = 0;
+                if (nonZero[i] != 0) {
+                    w = Integer.rotateRight((p0[a0++] & 0xFF) | (p1[a1++] & 0xFF) << 8 | (p2[a2++] & 0xFF) << 16 | (p3[a3++] & 0xFF) << 24, shift);
+                }
+                INT_LE.set(dst, j, base == null ? w : w ^ (int) INT_LE.get(base, j));
+            }
+            return;
+        }
         for (int i = 0, j = 0; i < n; i++, j += width) {
             long w = 0;
             if (nonZero[i] != 0) {
