@@ -377,9 +377,10 @@ public final class LaneRans {
 
     /**
      * The decode loops. Each lane reads its own words, so the four lanes are four independent dependency chains. A
-     * loop runs the four lanes together in stretches as long as every lane has a word left per symbol, reading each
-     * lane's next word before its state update and keeping it only where the state fell below 2^15; then
-     * {@link #finish} decodes the rest one symbol at a time with every read checked.
+     * loop runs the four lanes together in stretches as long as every lane can read a word per symbol without
+     * leaving the array, reading each lane's next word before its state update and keeping it only where the state
+     * fell below 2^15; then {@link #finish} decodes the rest one symbol at a time with every read checked against
+     * the lane's end.
      */
     private static final class Lanes {
         final int[] table;
@@ -401,11 +402,16 @@ public final class LaneRans {
 
         private static int word(byte[] b, int at) { return (short) SHORT_LE.get(b, at) & 0xFFFF; }
 
-        /** Symbols per lane all four lanes can decode from position {@code i} without running out of words. */
+        /**
+         * Symbols per lane the four lanes can decode from position {@code i} with every word read inside the array.
+         * A lane may read past its own word stream (into the next lane's, or past the payload): only a corrupt
+         * stream keeps such a word, and {@link #finish} then finds the lane's position past its end. Bounding by
+         * the array and not by each lane's words keeps the stretches long where a lane has few words (a nearly
+         * constant lane has almost none), so the loop runs in its unrolled form.
+         */
         private int stretch(int i, int q0, int q1, int q2, int q3) {
-            int[] e = ends;
-            int w = Math.min(Math.min(e[0] - q0, e[1] - q1), Math.min(e[2] - q2, e[3] - q3)) >> 1;
-            return Math.min(lane - i, w);
+            int far = Math.max(Math.max(q0, q1), Math.max(q2, q3));
+            return Math.min(lane - i, (b.length - far) >> 1);
         }
 
         boolean order0(int x0, int x1, int x2, int x3) {
