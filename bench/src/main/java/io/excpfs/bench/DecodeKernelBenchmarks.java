@@ -3,6 +3,7 @@ package io.excpfs.bench;
 import io.excpfs.codec.CodecParams;
 import io.excpfs.codec.CorruptObjectException;
 import io.excpfs.codec.entropy.ContextRans;
+import io.excpfs.codec.entropy.LaneRans;
 import io.excpfs.codec.envelope.BytesIn;
 import io.excpfs.codec.envelope.BytesOut;
 import io.excpfs.codec.excp.JointPruner;
@@ -77,9 +78,15 @@ public class DecodeKernelBenchmarks {
                 indexStream.length, exponentOrder0.length, exponentPrevious.length, weightPlanes.length, momentPlanes.length);
     }
 
+    /** A stream of the format this codec writes (the four-lane models of format version 3). */
     private static byte[] rans(byte[] s, int alphabet, ContextRans.Model model, int row) {
         BytesOut out = new BytesOut(s.length);
-        ContextRans.encode(s, s.length, alphabet, model, row, out);
+        LaneRans.Contexts contexts = switch (model) {
+            case ORDER0 -> LaneRans.order0(s, s.length, alphabet);
+            case NEIGHBOUR -> LaneRans.neighbour(s, s.length, alphabet, row);
+            case PREVIOUS -> LaneRans.previous(s, s.length, alphabet, LaneRans.pairCounts(s, s.length, alphabet), LaneRans.MAX_PREVIOUS_CONTEXTS);
+        };
+        LaneRans.encode(s, s.length, alphabet, contexts, out);
         return out.toByteArray();
     }
 

@@ -4,6 +4,7 @@ import com.github.luben.zstd.Zstd;
 import io.excpfs.codec.CodecParams;
 import io.excpfs.codec.CorruptObjectException;
 import io.excpfs.codec.entropy.ContextRans;
+import io.excpfs.codec.entropy.LaneRans;
 import io.excpfs.codec.envelope.BytesIn;
 import io.excpfs.codec.envelope.BytesOut;
 import io.excpfs.codec.excp.JointPruner;
@@ -67,7 +68,7 @@ public class KernelBenchmarks {
         symbols = new byte[N];
         for (int i = 0; i < N; i++) symbols[i] = Math.abs(delta[i]) > thr ? (byte) (1 + KMeansQuantizer.assign(delta[i], mids)) : 0;
         BytesOut out = new BytesOut(N);
-        ContextRans.encode(symbols, N, 16, ContextRans.Model.NEIGHBOUR, 1024, out);
+        LaneRans.encode(symbols, N, 16, LaneRans.neighbour(symbols, N, 16, 1024), out);
         ransStream = out.toByteArray();
         packed = pack4(symbols);
         packedZstd = Zstd.compress(packed, 3);
@@ -112,7 +113,7 @@ public class KernelBenchmarks {
     @Benchmark
     public byte[] ransEncode() {
         BytesOut out = new BytesOut(N / 2);
-        ContextRans.encode(symbols, N, 16, ContextRans.Model.NEIGHBOUR, 1024, out);
+        LaneRans.encode(symbols, N, 16, LaneRans.neighbour(symbols, N, 16, 1024), out);
         return out.toByteArray();
     }
 

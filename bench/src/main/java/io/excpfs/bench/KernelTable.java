@@ -72,7 +72,7 @@ public final class KernelTable {
 
     private static void codec(List<Row> rows) {
         long bytes = -1;
-        for (String setting : new String[]{"budget", "published", "lossless"}) {
+        for (String setting : new String[]{"default", "budget", "published", "lossless"}) {
             String c = CodecBenchmarks.class.getName() + ":setting=" + setting;
             rows.add(new Row(c, "encodeResidual", "full encode of a residual checkpoint, " + setting + " (64 MB, W + m + v)", bytes));
             rows.add(new Row(c, "decodeResidual", "reconstruction: residual decode onto its base, " + setting + " (64 MB)", bytes));

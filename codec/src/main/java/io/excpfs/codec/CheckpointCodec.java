@@ -16,9 +16,11 @@ import java.util.List;
 public final class CheckpointCodec {
     /**
      * Object format version written by this codec. 2 adds the LINEAR_OVER_BASE codebook (exp_avg_sq pruned with its
-     * exp_avg becomes the base element scaled, not 0); version 1 objects decode as before.
+     * exp_avg becomes the base element scaled, not 0). 3 writes every rANS stream with four lanes, 16-bit
+     * renormalisation and 12-bit frequencies (entropy models 3–5) and compresses the layout record with zstd.
+     * Objects of versions 1 and 2 decode as before.
      */
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
     /** Oldest object format version this codec reads. */
     public static final int MIN_FORMAT_VERSION = 1;
 

@@ -34,7 +34,9 @@ final class SetEncoder {
     private final Map<TensorRef, MomentPair> byMoment = new HashMap<>();
     private final Map<TensorRef, ExcpRegionCoder.Coded> coded = new HashMap<>();
     private final Map<TensorRef, Integer> codings = new HashMap<>();
+    /** Mean of the set's exp_avg_sq for unpaired weights, computed when the first one needs it. */
     private double setMeanV = Double.NaN;
+    private boolean setMeanKnown;
 
     SetEncoder(List<SetMember> members, Pairing pairing, CodecParams params) {
         this.members = List.copyOf(members);
@@ -130,12 +132,15 @@ final class SetEncoder {
     }
 
     private void codeWeights(SetMember m) throws IOException {
-        if (params.keep() == CodecParams.Keep.PUBLISHED && Double.isNaN(setMeanV)) setMeanV = setMeanExpAvgSq();
         for (TensorRegion r : m.layout().regions()) {
             if (r.role() != Role.PARAM || !lossyEligible(r)) continue;
             TensorRef ref = new TensorRef(m.name(), r.key());
             MomentPair pair = byParam.get(ref);
             float[] v = params.keep() == CodecParams.Keep.PUBLISHED ? floats(pair == null ? null : pair.expAvgSq(), r.elements()) : null;
+            if (params.keep() == CodecParams.Keep.PUBLISHED && v == null && !setMeanKnown) {
+                setMeanV = setMeanExpAvgSq();
+                setMeanKnown = true;
+            }
             ExcpRegionCoder.Coded c = ExcpRegionCoder.weights(payload(m, r), m.base().region(r.key()), r.dtype(), row(r), v,
                     setMeanV, params);
             if (c != null) {

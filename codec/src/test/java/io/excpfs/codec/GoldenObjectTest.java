@@ -77,6 +77,12 @@ class GoldenObjectTest {
         for (int i = 0; i < v.length / 4; i++) assertTrue(io.excpfs.codec.excp.FloatWords.get(v, DType.F32, i) > 0, "v[" + i + "]");
     }
 
+    /** Version 3 objects (four-lane rANS streams, compressed layout record) under {@code golden/v3/}, same inputs. */
+    @Test
+    void version3ObjectsStillDecodeToTheSameFiles() throws Exception {
+        assertGoldenObjectsDecode(3);
+    }
+
     /**
      * Decodes {@code golden/v<version>/}: the seed, then every other object against it, each to its committed
      * expected file, every object stamped with {@code version}. Returns the seed. Adding a format version writes its

@@ -16,7 +16,8 @@ import java.util.Arrays;
  * <p>Stream: {@code u8 model} (0 order-0, 1 neighbour, 2 previous symbol), {@code varint row} (model 1 only), per context the
  * normalised frequency table (see {@link #writeTable}), {@code varint payload length}, payload: the two interleaved
  * states (even symbols, odd symbols) as u32 LE, then the renormalisation bytes in decode order. Two states let the
- * decoder overlap two dependency chains.
+ * decoder overlap two dependency chains. Models 0–2 are what format versions 1 and 2 wrote; version 3 writes the
+ * models 3–5 of {@link LaneRans}, which {@link #decode} and {@link #skip} hand over to.
  */
 public final class ContextRans {
     public static final int PROB_BITS = 14;
@@ -76,7 +77,10 @@ public final class ContextRans {
     }
 
     /** Scales counts to frequencies summing to 2^PROB_BITS, every present symbol at least 1 (all zero when empty). */
-    static int[] normalise(int[] counts) {
+    static int[] normalise(int[] counts) { return normalise(counts, TOTAL); }
+
+    /** Scales counts to frequencies summing to {@code total}, every present symbol at least 1 (all zero when empty). */
+    static int[] normalise(int[] counts, int total) {
         int[] f = new int[counts.length];
         long n = 0;
         for (int c : counts) n += c;
@@ -84,11 +88,11 @@ public final class ContextRans {
         int sum = 0, maxAt = 0;
         for (int s = 0; s < counts.length; s++) {
             if (counts[s] == 0) continue;
-            f[s] = (int) Math.max(1, (counts[s] * (long) TOTAL) / n);
+            f[s] = (int) Math.max(1, (counts[s] * (long) total) / n);
             sum += f[s];
             if (counts[s] > counts[maxAt] || f[maxAt] == 0) maxAt = s;
         }
-        int diff = TOTAL - sum;
+        int diff = total - sum;
         if (f[maxAt] + diff >= 1) {
             f[maxAt] += diff;
         } else {
@@ -111,16 +115,18 @@ public final class ContextRans {
         }
     }
 
-    static int[] readTable(BytesIn in, int alphabet) throws CorruptObjectException {
+    static int[] readTable(BytesIn in, int alphabet) throws CorruptObjectException { return readTable(in, alphabet, TOTAL); }
+
+    static int[] readTable(BytesIn in, int alphabet, int total) throws CorruptObjectException {
         int at = in.position();
         int[] f = new int[alphabet];
         long sum = 0;
         for (int s = 0; s < alphabet; s++) {
-            f[s] = in.count("symbol frequency", TOTAL);
+            f[s] = in.count("symbol frequency", total);
             sum += f[s];
             if (f[s] == 0) s += in.count("zero run", alphabet - 1 - s);
         }
-        if (sum != TOTAL && sum != 0) throw in.corrupt("frequencies sum to " + sum + ", not " + TOTAL, at);
+        if (sum != total && sum != 0) throw in.corrupt("frequencies sum to " + sum + ", not " + total, at);
         return f;
     }
 
@@ -234,7 +240,11 @@ public final class ContextRans {
     public static void skip(BytesIn in, int alphabet) throws CorruptObjectException {
         int modelAt = in.position();
         int m = in.u8("entropy model");
-        if (m > 2) throw in.corrupt("unknown entropy model " + m, modelAt);
+        if (m > LaneRans.CODE_PREVIOUS) throw in.corrupt("unknown entropy model " + m, modelAt);
+        if (m >= LaneRans.CODE_ORDER0) {
+            LaneRans.skip(in, m, alphabet);
+            return;
+        }
         Model model = Model.values()[m];
         if (model == Model.NEIGHBOUR) in.count("context row length", Integer.MAX_VALUE);
         for (int c = contexts(model, alphabet); c > 0; c--) readTable(in, alphabet);
@@ -247,7 +257,11 @@ public final class ContextRans {
     public static void decode(BytesIn in, byte[] dst, int n, int alphabet) throws CorruptObjectException {
         int modelAt = in.position();
         int m = in.u8("entropy model");
-        if (m > 2) throw in.corrupt("unknown entropy model " + m, modelAt);
+        if (m > LaneRans.CODE_PREVIOUS) throw in.corrupt("unknown entropy model " + m, modelAt);
+        if (m >= LaneRans.CODE_ORDER0) {
+            LaneRans.decode(in, m, modelAt, dst, n, alphabet);
+            return;
+        }
         Model model = Model.values()[m];
         int row = model == Model.NEIGHBOUR ? in.count("context row length", Integer.MAX_VALUE) : 0;
         int nc = contexts(model, alphabet);

@@ -8,18 +8,43 @@ import io.excpfs.codec.Layout;
 import io.excpfs.codec.Role;
 import io.excpfs.codec.TensorRegion;
 
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdException;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The layout section of a stored object: everything decode needs to rebuild the file without re-parsing it. */
+/**
+ * The layout section of a stored object: everything decode needs to rebuild the file without re-parsing it. Format
+ * version 3 writes it zstd-compressed when that is smaller: {@code u8 255}, {@code varint} length of the plain
+ * record, {@code varint} frame length, zstd frame. The plain record (all that versions 1 and 2 write) starts with a
+ * container format code below 255, so {@link #read} tells the two apart by the first byte.
+ */
 public final class LayoutRecord {
     private static final int MAX_DIMS = 64;
+    /** First byte of a compressed record. */
+    static final int COMPRESSED = 255;
+    private static final int ZSTD_LEVEL = 9;
+    /** A plain record longer than this is refused (a crafted length must not allocate gigabytes). */
+    private static final int MAX_PLAIN = 1 << 28;
 
     private LayoutRecord() {}
 
+    /** Writes the record of format version 3: compressed, or plain when that is not larger. */
     public static void write(BytesOut out, Layout layout) {
+        BytesOut plain = new BytesOut(4096);
+        writePlain(plain, layout);
+        byte[] raw = plain.toByteArray();
+        byte[] frame = Zstd.compress(raw, ZSTD_LEVEL);
+        BytesOut compressed = new BytesOut(frame.length + 16);
+        compressed.u8(COMPRESSED).varint(raw.length).block(frame);
+        out.bytes(compressed.size() < raw.length ? compressed.toByteArray() : raw);
+    }
+
+    /** Writes the plain record of format versions 1 and 2. */
+    public static void writePlain(BytesOut out, Layout layout) {
         out.u8(ObjectEnvelope.formatCode(layout.format())).varint(layout.size()).string(layout.note());
         out.varint(layout.regions().size());
         for (TensorRegion r : layout.regions()) {
@@ -43,7 +68,39 @@ public final class LayoutRecord {
         for (Map.Entry<String, String> e : map.entrySet()) out.string(e.getKey()).string(e.getValue());
     }
 
+    /** Reads a plain or compressed record, leaving {@code in} after it. */
     public static Layout read(BytesIn in) throws CorruptObjectException {
+        int at = in.position();
+        if (in.remaining() > 0 && (in.array()[at] & 0xFF) == COMPRESSED) {
+            in.u8("layout record kind");
+            int plainLength = in.count("plain layout record length", MAX_PLAIN);
+            int frameAt = in.position();
+            byte[] frame = in.block("compressed layout record");
+            byte[] plain;
+            long got;
+            try {
+                if (Zstd.decompressedSize(frame) != plainLength) throw in.corrupt("layout record frame does not hold " + plainLength + " bytes", frameAt);
+                plain = new byte[plainLength];
+                got = Zstd.decompressByteArray(plain, 0, plainLength, frame, 0, frame.length);
+            } catch (ZstdException e) {
+                throw in.corrupt("layout record does not decompress: " + e.getMessage(), frameAt);
+            }
+            if (Zstd.isError(got)) throw in.corrupt("layout record does not decompress: " + Zstd.getErrorName(got), frameAt);
+            if (got != plainLength) throw in.corrupt("layout record decompresses to " + got + " bytes, not " + plainLength, frameAt);
+            BytesIn p = new BytesIn(plain, 0, plain.length);
+            Layout layout;
+            try {
+                layout = readPlain(p);
+            } catch (CorruptObjectException e) {
+                throw in.corrupt("in the compressed layout record: " + e.getMessage(), at);
+            }
+            if (p.remaining() != 0) throw in.corrupt(p.remaining() + " unread bytes after the compressed layout record", at);
+            return layout;
+        }
+        return readPlain(in);
+    }
+
+    private static Layout readPlain(BytesIn in) throws CorruptObjectException {
         int at = in.position();
         Format format = ObjectEnvelope.format(in.u8("layout format"), in, at);
         long size = in.varint("layout size");

@@ -4,6 +4,7 @@ import io.excpfs.codec.CodecParams;
 import io.excpfs.codec.CorruptObjectException;
 import io.excpfs.codec.DType;
 import io.excpfs.codec.entropy.ContextRans;
+import io.excpfs.codec.entropy.LaneRans;
 import io.excpfs.codec.envelope.BytesIn;
 import io.excpfs.codec.envelope.BytesOut;
 
@@ -134,7 +135,9 @@ public final class ExcpRegionCoder {
             for (int k = 1; k < table.length; k++) bits[k] = Float.floatToRawIntBits(table[k]);
             for (int i = 0, j = 0; i < n; i++, j += 4) {
                 int s = sym[i] & 0xFF;
-                INT_LE.set(dst, j, s != 0 ? bits[s] : Float.floatToRawIntBits(Float.intBitsToFloat((int) INT_LE.get(base, j)) * baseScale));
+                int scaled = Float.floatToRawIntBits(Float.intBitsToFloat((int) INT_LE.get(base, j)) * baseScale);
+                int kept = -s >> 31;
+                INT_LE.set(dst, j, (bits[s] & kept) | (scaled & ~kept));
             }
             return;
         }
@@ -237,7 +240,7 @@ public final class ExcpRegionCoder {
         out.u8(bits);
         ratioBook.write(out);
         absBook.write(out);
-        ContextRans.encodeCheapest(sym, n, 1 << bits, row, out);
+        LaneRans.encodeCheapest(sym, n, 1 << bits, row, out);
         double err = 0, norm = 0;
         float[] got = FloatWords.toFloats(recon, t);
         for (int i = 0; i < n; i++) {
@@ -277,12 +280,16 @@ public final class ExcpRegionCoder {
         int n = x.length;
         float[] keptValues = new float[n];
         int k = 0;
-        for (int i = 0; i < n; i++) if (keep[i]) keptValues[k++] = x[i];
+        // without branches: about half the elements are kept, in no order a predictor could follow
+        for (int i = 0; i < n; i++) {
+            keptValues[k] = x[i];
+            k += keep[i] ? 1 : 0;
+        }
         Codebook book = Codebook.linear(KMeansQuantizer.fit(keptValues, k, (1 << bits) - 1));
         float[] table = book.table();
         float[] mids = KMeansQuantizer.midpoints(java.util.Arrays.copyOfRange(table, 1, table.length));
         byte[] sym = new byte[n];
-        for (int i = 0; i < n; i++) if (keep[i]) sym[i] = (byte) (1 + KMeansQuantizer.assign(x[i], mids));
+        for (int i = 0; i < n; i++) sym[i] = (byte) ((1 + KMeansQuantizer.assign(x[i], mids)) & -(keep[i] ? 1 : 0));
         return new Quantized(sym, keep, k, book);
     }
 
@@ -290,7 +297,7 @@ public final class ExcpRegionCoder {
         BytesOut out = new BytesOut(q.symbols.length / 4 + 256);
         out.u8(bits);
         q.codebook.write(out);
-        ContextRans.encodeCheapest(q.symbols, q.symbols.length, 1 << bits, row, out);
+        LaneRans.encodeCheapest(q.symbols, q.symbols.length, 1 << bits, row, out);
         double err = 0, norm = 0;
         float[] got = FloatWords.toFloats(recon, t);
         for (int i = 0; i < original.length; i++) {
@@ -350,11 +357,13 @@ public final class ExcpRegionCoder {
     static void applyResidual(byte[] sym, float[] table, byte[] base, byte[] dst, DType t) {
         int n = sym.length;
         if (t == DType.F32) {
+            // without a branch: which elements were kept follows no pattern a predictor could learn
             for (int i = 0, j = 0; i < n; i++, j += 4) {
                 int s = sym[i] & 0xFF;
                 int bits = (int) INT_LE.get(base, j);
-                if (s != 0) bits = Float.floatToRawIntBits(Float.intBitsToFloat(bits) + table[s]);
-                INT_LE.set(dst, j, bits);
+                int sum = Float.floatToRawIntBits(Float.intBitsToFloat(bits) + table[s]);
+                int kept = -s >> 31;
+                INT_LE.set(dst, j, (sum & kept) | (bits & ~kept));
             }
             return;
         }

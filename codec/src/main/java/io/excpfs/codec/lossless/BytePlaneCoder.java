@@ -1,8 +1,10 @@
 package io.excpfs.codec.lossless;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdException;
 import io.excpfs.codec.CorruptObjectException;
 import io.excpfs.codec.entropy.ContextRans;
+import io.excpfs.codec.entropy.LaneRans;
 import io.excpfs.codec.envelope.BytesIn;
 import io.excpfs.codec.envelope.BytesOut;
 
@@ -28,7 +30,7 @@ public final class BytePlaneCoder {
     private static final int RAW = 0, RANS = 1, ZSTD = 2;
     private static final int FLAG_ROTATED = 1, FLAG_XOR = 2, FLAG_ZERO_WORDS = 4;
     /** Planes at least this long may use the order-1 (previous symbol) model. */
-    private static final int PREVIOUS_FROM = 1 << 14;
+    private static final int PREVIOUS_FROM = 1 << 18;
     /**
      * Planes whose order-0 entropy is above this (bits per byte) are stored raw: the top mantissa byte of trained
      * weights measures 7.86–7.97 bits, and coding it would save under 2% of that plane for a decode pass.
@@ -60,7 +62,7 @@ public final class BytePlaneCoder {
         boolean zeroWords = n >= 64 && n - m >= n / 64;
         out.u8(width).u8((rotate ? FLAG_ROTATED : 0) | (base != null ? FLAG_XOR : 0) | (zeroWords ? FLAG_ZERO_WORDS : 0)).varint(n);
         if (zeroWords) {
-            ContextRans.encode(nonZero, n, 2, ContextRans.Model.NEIGHBOUR, 0, out);
+            LaneRans.encode(nonZero, n, 2, LaneRans.neighbour(nonZero, n, 2, 0), out);
             for (int p = 0; p < width; p++) {
                 byte[] compact = new byte[m];
                 for (int i = 0, j = 0; i < n; i++) if (nonZero[i] != 0) compact[j++] = planes[p][i];
@@ -72,23 +74,20 @@ public final class BytePlaneCoder {
 
     private static void encodePlane(byte[] plane, BytesOut out) {
         int n = plane.length;
-        int[][] order0 = ContextRans.count(plane, n, 256, ContextRans.Model.ORDER0, 0);
-        double bits0 = ContextRans.entropyBits(order0[0]);
+        int[] pairs = n >= PREVIOUS_FROM ? LaneRans.pairCounts(plane, n, 256) : null;
+        LaneRans.Contexts order0 = pairs != null ? LaneRans.order0(pairs, 256) : LaneRans.order0(plane, n, 256);
+        double bits0 = ContextRans.entropyBits(order0.counts()[0]);
         if (n < 64 || bits0 >= RAW_ABOVE * n) {
             out.u8(RAW).bytes(plane);
             return;
         }
-        ContextRans.Model model = ContextRans.Model.ORDER0;
-        int[][] counts = order0;
-        if (n >= PREVIOUS_FROM) {
-            int[][] order1 = ContextRans.count(plane, n, 256, ContextRans.Model.PREVIOUS, 0);
-            if (ContextRans.estimateBits(order1) < 0.98 * ContextRans.estimateBits(order0)) {
-                model = ContextRans.Model.PREVIOUS;
-                counts = order1;
-            }
+        LaneRans.Contexts model = order0;
+        if (pairs != null) {
+            LaneRans.Contexts previous = LaneRans.previous(plane, n, 256, pairs, LaneRans.MAX_PREVIOUS_CONTEXTS);
+            if (previous.bits() < 0.98 * order0.bits()) model = previous;
         }
         BytesOut rans = new BytesOut((int) (bits0 / 8) + 1024);
-        ContextRans.encode(plane, n, 256, model, 0, counts, rans);
+        LaneRans.encode(plane, n, 256, model, rans);
         byte[] best = rans.toByteArray();
         int method = RANS;
         if (bits0 < ZSTD_BELOW * n) {
@@ -196,7 +195,12 @@ public final class BytePlaneCoder {
                     }
                     default -> {
                         planes[p] = new byte[m];
-                        long got = Zstd.decompressByteArray(planes[p], 0, m, object, start[p], end[p] - start[p]);
+                        long got;
+                        try {
+                            got = Zstd.decompressByteArray(planes[p], 0, m, object, start[p], end[p] - start[p]);
+                        } catch (ZstdException e) {
+                            throw corrupt("zstd plane does not decompress: " + e.getMessage(), start[p] - 1);
+                        }
                         if (Zstd.isError(got)) throw corrupt("zstd plane does not decompress: " + Zstd.getErrorName(got), start[p] - 1);
                         if (got != m) throw corrupt("zstd plane has " + got + " bytes, not " + m, start[p] - 1);
                     }
@@ -272,13 +276,34 @@ public final class BytePlaneCoder {
             byte[] p0 = planes[0], p1 = planes[1], p2 = planes[2], p3 = planes[3];
             int o0 = offset[0], o1 = offset[1], o2 = offset[2], o3 = offset[3];
             int shift = rotate ? 1 : 0;
+            int quads = n & ~3;
+            // four elements at a time: one 4-byte load per plane, transposed in registers
+            for (int i = 0, j = 0; i < quads; i += 4, j += 16) {
+                int a = (int) INT_LE.get(p0, o0 + i), b = (int) INT_LE.get(p1, o1 + i);
+                int c = (int) INT_LE.get(p2, o2 + i), d = (int) INT_LE.get(p3, o3 + i);
+                int w0 = (a & 0xFF) | (b & 0xFF) << 8 | (c & 0xFF) << 16 | d << 24;
+                int w1 = (a >>> 8 & 0xFF) | (b & 0xFF00) | (c & 0xFF00) << 8 | (d & 0xFF00) << 16;
+                int w2 = (a >>> 16 & 0xFF) | (b >>> 8 & 0xFF00) | (c & 0xFF0000) | (d & 0xFF0000) << 8;
+                int w3 = (a >>> 24) | (b >>> 16 & 0xFF00) | (c >>> 8 & 0xFF0000) | (d & 0xFF000000);
+                if (base == null) {
+                    INT_LE.set(dst, j, Integer.rotateRight(w0, shift));
+                    INT_LE.set(dst, j + 4, Integer.rotateRight(w1, shift));
+                    INT_LE.set(dst, j + 8, Integer.rotateRight(w2, shift));
+                    INT_LE.set(dst, j + 12, Integer.rotateRight(w3, shift));
+                } else {
+                    INT_LE.set(dst, j, Integer.rotateRight(w0, shift) ^ (int) INT_LE.get(base, j));
+                    INT_LE.set(dst, j + 4, Integer.rotateRight(w1, shift) ^ (int) INT_LE.get(base, j + 4));
+                    INT_LE.set(dst, j + 8, Integer.rotateRight(w2, shift) ^ (int) INT_LE.get(base, j + 8));
+                    INT_LE.set(dst, j + 12, Integer.rotateRight(w3, shift) ^ (int) INT_LE.get(base, j + 12));
+                }
+            }
             if (base == null) {
-                for (int i = 0, j = 0; i < n; i++, j += 4) {
+                for (int i = quads, j = 4 * quads; i < n; i++, j += 4) {
                     int w = (p0[o0 + i] & 0xFF) | (p1[o1 + i] & 0xFF) << 8 | (p2[o2 + i] & 0xFF) << 16 | (p3[o3 + i] & 0xFF) << 24;
                     INT_LE.set(dst, j, Integer.rotateRight(w, shift));
                 }
             } else {
-                for (int i = 0, j = 0; i < n; i++, j += 4) {
+                for (int i = quads, j = 4 * quads; i < n; i++, j += 4) {
                     int w = (p0[o0 + i] & 0xFF) | (p1[o1 + i] & 0xFF) << 8 | (p2[o2 + i] & 0xFF) << 16 | (p3[o3 + i] & 0xFF) << 24;
                     INT_LE.set(dst, j, Integer.rotateRight(w, shift) ^ (int) INT_LE.get(base, j));
                 }
@@ -296,6 +321,19 @@ public final class BytePlaneCoder {
     static void mergeNonZero(byte[][] planes, int[] offset, byte[] nonZero, int width, boolean rotate, byte[] base, byte[] dst) {
         int n = dst.length / width;
         int[] at = offset.clone();
+        if (width == 4) {
+            byte[] p0 = planes[0], p1 = planes[1], p2 = planes[2], p3 = planes[3];
+            int a0 = at[0], a1 = at[1], a2 = at[2], a3 = at[3];
+            int shift = rotate ? 1 : 0;
+            for (int i = 0, j = 0; i < n; i++, j += 4) {
+                int w = 0;
+                if (nonZero[i] != 0) {
+                    w = Integer.rotateRight((p0[a0++] & 0xFF) | (p1[a1++] & 0xFF) << 8 | (p2[a2++] & 0xFF) << 16 | (p3[a3++] & 0xFF) << 24, shift);
+                }
+                INT_LE.set(dst, j, base == null ? w : w ^ (int) INT_LE.get(base, j));
+            }
+            return;
+        }
         for (int i = 0, j = 0; i < n; i++, j += width) {
             long w = 0;
             if (nonZero[i] != 0) {
