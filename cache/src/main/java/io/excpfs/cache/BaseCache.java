@@ -5,6 +5,8 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import io.excpfs.codec.CorruptObjectException;
+import io.excpfs.codec.ObjectStream;
+import io.excpfs.codec.PendingReconstruction;
 import io.excpfs.codec.Reconstruction;
 
 import java.io.IOException;
@@ -20,7 +22,12 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -45,6 +52,9 @@ public final class BaseCache {
 
     private final Cache<Long, Reconstruction> cache;
     private final ConcurrentMap<Long, CompletableFuture<Reconstruction>> inFlight = new ConcurrentHashMap<>();
+    /** Versions whose {@link #open} runs a decode now. */
+    private final ConcurrentMap<Long, PendingReconstruction> opening = new ConcurrentHashMap<>();
+    private final Executor chains;
     private final ChainSource source;
     private final ObjectDecoder decoder;
     private final int keepEvery;
@@ -54,6 +64,7 @@ public final class BaseCache {
         this.source = b.source;
         this.decoder = b.decoder;
         this.keepEvery = b.keepEvery;
+        this.chains = b.chains;
         Caffeine<Object, Object> c = Caffeine.newBuilder()
                 .maximumWeight(Math.max(1, b.maximumBytes / UNIT))
                 .executor(b.executor)
@@ -81,6 +92,45 @@ public final class BaseCache {
     public Reconstruction get(long versionId) throws IOException, CorruptVersionException {
         Reconstruction cached = cache.getIfPresent(versionId);
         if (cached != null) return cached;
+        return resolve(versionId, new PendingReconstruction());
+    }
+
+    /**
+     * What a read of {@code versionId} returns, as it is reconstructed: a finished reconstruction when cached, else
+     * one being decoded on a background thread, whose reads wait only for the regions they cover (see
+     * {@link PendingReconstruction}). The chain is resolved as by {@link #get}, which the decode runs; concurrent
+     * opens of one version share one decode. A failure (as {@link #get} throws it) is thrown by the reads it
+     * affects; the finished reconstruction is cached as by {@link #get}. Returns at once.
+     */
+    public PendingReconstruction open(long versionId) {
+        Reconstruction cached = cache.getIfPresent(versionId);
+        if (cached != null) return PendingReconstruction.of(cached);
+        PendingReconstruction mine = new PendingReconstruction();
+        PendingReconstruction other = opening.putIfAbsent(versionId, mine);
+        if (other != null) return other;
+        Runnable decode = () -> {
+            try {
+                mine.complete(resolve(versionId, mine));
+            } catch (IOException | CorruptVersionException e) {
+                mine.fail(e);
+            } catch (RuntimeException | Error e) {
+                mine.fail(new IOException("reconstructing version " + versionId + " failed: " + e, e));
+                if (e instanceof Error err) throw err;
+            } finally {
+                opening.remove(versionId, mine);
+            }
+        };
+        try {
+            chains.execute(decode);
+        } catch (RejectedExecutionException e) {
+            opening.remove(versionId, mine);
+            mine.fail(new IOException("no thread to reconstruct version " + versionId + ": " + e.getMessage(), e));
+        }
+        return mine;
+    }
+
+    /** {@link #get} past the cache lookup; the decode of {@code versionId} itself publishes to {@code progress}. */
+    private Reconstruction resolve(long versionId, PendingReconstruction progress) throws IOException, CorruptVersionException {
         CompletableFuture<Reconstruction> mine = new CompletableFuture<>();
         CompletableFuture<Reconstruction> other = inFlight.putIfAbsent(versionId, mine);
         if (other != null) return join(other, versionId);
@@ -91,7 +141,7 @@ public final class BaseCache {
                 Chain chain = walk(versionId);
                 Reconstruction base = chain.start != null ? join(chain.start, versionId) : chain.startValue;
                 base = decodeAncestors(chain.missing, base, versionId);
-                r = decodeOne(versionId, base, versionId);
+                r = decodeOne(versionId, base, versionId, progress);
                 cache.put(versionId, r);
             }
         } catch (IOException | CorruptVersionException | RuntimeException | Error e) {
@@ -195,7 +245,7 @@ public final class BaseCache {
         try {
             r = cache.asMap().get(id);
             if (r == null) {
-                r = decodeOne(id, base, target);
+                r = decodeOne(id, base, target, new PendingReconstruction());
                 if (keep) cache.put(id, r);
             }
         } catch (IOException | CorruptVersionException | RuntimeException | Error e) {
@@ -208,11 +258,11 @@ public final class BaseCache {
         return r;
     }
 
-    private Reconstruction decodeOne(long id, Reconstruction base, long target) throws IOException, CorruptVersionException {
-        byte[] object = source.object(id);
+    private Reconstruction decodeOne(long id, Reconstruction base, long target, PendingReconstruction progress)
+            throws IOException, CorruptVersionException {
         decodes.increment();
-        try {
-            return Objects.requireNonNull(decoder.decode(object, base), "decoder returned null");
+        try (ObjectStream object = source.open(id)) {
+            return Objects.requireNonNull(decoder.decode(object, base, progress), "decoder returned null");
         } catch (CorruptObjectException e) {
             String what = id == target ? "version " + id : "version " + id + " (ancestor of version " + target + ")";
             throw new CorruptVersionException(id, e.reason(), what + ": " + e.getMessage(), e);
@@ -238,6 +288,19 @@ public final class BaseCache {
         }
     }
 
+    /** Threads for the decodes of {@link #open}, created on demand and dropped after a minute idle. */
+    private static final class ChainThreads {
+        static final ExecutorService EXECUTOR = Executors.newCachedThreadPool(new ThreadFactory() {
+            private final AtomicInteger count = new AtomicInteger();
+
+            @Override public Thread newThread(Runnable r) {
+                Thread t = new Thread(r, "excpfs-chain-" + count.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            }
+        });
+    }
+
     /** Settings of a {@link BaseCache}. */
     public static final class Builder {
         private final ChainSource source;
@@ -247,6 +310,7 @@ public final class BaseCache {
         private Ticker ticker = Ticker.systemTicker();
         private Executor executor = ForkJoinPool.commonPool();
         private Duration expireAfterAccess;
+        private Executor chains = ChainThreads.EXECUTOR;
 
         private Builder(ChainSource source) { this.source = Objects.requireNonNull(source); }
 
@@ -281,6 +345,12 @@ public final class BaseCache {
         /** Runs Caffeine's maintenance and removal work; {@code Runnable::run} in tests. */
         public Builder executor(Executor executor) {
             this.executor = Objects.requireNonNull(executor);
+            return this;
+        }
+
+        /** Runs the decodes {@link #open} starts; default a shared pool of daemon threads, one per open decode. */
+        public Builder chainExecutor(Executor executor) {
+            this.chains = Objects.requireNonNull(executor);
             return this;
         }
 

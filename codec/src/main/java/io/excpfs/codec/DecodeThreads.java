@@ -19,6 +19,12 @@ final class DecodeThreads {
         void run(int index) throws CorruptObjectException;
     }
 
+    /** Work the calling thread does first, while pool threads already run pieces (reading the object they decode). */
+    @FunctionalInterface
+    interface Lead {
+        void run() throws java.io.IOException, CorruptObjectException;
+    }
+
     private static final int THREADS = Math.max(1, Integer.getInteger("excpfs.decodeThreads", Runtime.getRuntime().availableProcessors()));
 
     private DecodeThreads() {}
@@ -40,7 +46,22 @@ final class DecodeThreads {
      * remaining ones are skipped and the failure of the lowest index is thrown.
      */
     static void run(int count, Piece piece) throws CorruptObjectException {
+        try {
+            run(count, piece, () -> {});
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Runs {@code lead} on the calling thread while pool threads start on the pieces, then runs pieces on the calling
+     * thread too, and returns when all have run. A failure of {@code lead} is thrown in preference to any piece's
+     * (the pieces still running are waited for, the rest skipped); pieces that wait for something {@code lead}
+     * produces must also wake up when it fails.
+     */
+    static void run(int count, Piece piece, Lead lead) throws java.io.IOException, CorruptObjectException {
         if (count <= 1 || THREADS == 1) {
+            lead.run();
             for (int i = 0; i < count; i++) piece.run(i);
             return;
         }
@@ -61,6 +82,13 @@ final class DecodeThreads {
             }
         };
         for (int h = Math.min(THREADS - 1, count - 1); h > 0; h--) Pool.EXECUTOR.execute(worker);
+        Throwable leadFailure = null;
+        try {
+            lead.run();
+        } catch (java.io.IOException | CorruptObjectException | RuntimeException | Error e) {
+            leadFailure = e;
+            failed.set(true);
+        }
         worker.run();
         boolean interrupted = false;
         while (true) {
@@ -72,6 +100,10 @@ final class DecodeThreads {
             }
         }
         if (interrupted) Thread.currentThread().interrupt();
+        if (leadFailure instanceof java.io.IOException io) throw io;
+        if (leadFailure instanceof CorruptObjectException c) throw c;
+        if (leadFailure instanceof RuntimeException r) throw r;
+        if (leadFailure instanceof Error e) throw e;
         for (Throwable t : failures) {
             if (t == null) continue;
             if (t instanceof CorruptObjectException c) throw c;
