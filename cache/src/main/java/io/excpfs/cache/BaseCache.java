@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -42,7 +43,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Which intermediates stay cached is the {@linkplain Builder#keepEvery keep-every} policy; the requested version
  * always does, as do reconstructions given to {@link #put} (the encoder's by-product, the next version's base).
- * Admission and eviction are Caffeine's (W-TinyLFU), bounded by {@linkplain Builder#maximumBytes total bytes}.
+ * Admission and eviction are Caffeine's (W-TinyLFU), bounded by {@linkplain Builder#maximumBytes total bytes}, except
+ * that a reconstruction given to {@link #put} is kept until it is first read: W-TinyLFU admits by how often a key
+ * was read, so in a full cache it would turn the never-read base of the next demotion away at once.
  * Version ids are never reused: a reconstruction is valid for its id forever (invariant 4).
  *
  * <p>Thread-safe.
@@ -55,6 +58,9 @@ public final class BaseCache {
     /** Versions whose {@link #open} runs a decode now. */
     private final ConcurrentMap<Long, PendingReconstruction> opening = new ConcurrentHashMap<>();
     private final Executor chains;
+    /** Versions given to {@link #put} and not read since, with their weight; see {@link #unpin}. */
+    private final Map<Long, Long> pinned = new ConcurrentHashMap<>();
+    private final long maximumUnits;
     private final ChainSource source;
     private final ObjectDecoder decoder;
     private final int keepEvery;
@@ -71,7 +77,8 @@ public final class BaseCache {
                 .ticker(b.ticker)
                 .recordStats();
         if (b.expireAfterAccess != null) c.expireAfterAccess(b.expireAfterAccess);
-        this.cache = c.<Long, Reconstruction>weigher((Long id, Reconstruction r) -> weight(r)).build();
+        this.maximumUnits = Math.max(1, b.maximumBytes / UNIT);
+        this.cache = c.<Long, Reconstruction>weigher((Long id, Reconstruction r) -> pinned.containsKey(id) ? 0 : weight(r)).build();
     }
 
     /** Weight in KiB so that a multi-GiB reconstruction still fits Caffeine's int weights. */
@@ -91,7 +98,10 @@ public final class BaseCache {
      */
     public Reconstruction get(long versionId) throws IOException, CorruptVersionException {
         Reconstruction cached = cache.getIfPresent(versionId);
-        if (cached != null) return cached;
+        if (cached != null) {
+            unpin(versionId);
+            return cached;
+        }
         return resolve(versionId, new PendingReconstruction());
     }
 
@@ -104,7 +114,10 @@ public final class BaseCache {
      */
     public PendingReconstruction open(long versionId) {
         Reconstruction cached = cache.getIfPresent(versionId);
-        if (cached != null) return PendingReconstruction.of(cached);
+        if (cached != null) {
+            unpin(versionId);
+            return PendingReconstruction.of(cached);
+        }
         PendingReconstruction mine = new PendingReconstruction();
         PendingReconstruction other = opening.putIfAbsent(versionId, mine);
         if (other != null) return other;
@@ -159,13 +172,50 @@ public final class BaseCache {
 
     /** Caches {@code reconstruction} as what a read of {@code versionId} returns (the encoder's by-product). */
     public void put(long versionId, Reconstruction reconstruction) {
-        cache.put(versionId, Objects.requireNonNull(reconstruction));
+        Objects.requireNonNull(reconstruction);
+        synchronized (pinned) {
+            pinned.put(versionId, (long) weight(reconstruction));
+            resize();
+        }
+        cache.put(versionId, reconstruction);
+    }
+
+    /**
+     * A version given to {@link #put} was read: from now on Caffeine weighs it like any other entry. Until then it
+     * weighs nothing in Caffeine's eyes (so its admission policy, which favours entries read often, cannot turn
+     * away the next version's base before anything read it) and Caffeine's maximum is lowered by its weight instead,
+     * so the total held stays within {@linkplain Builder#maximumBytes the bound}.
+     */
+    private void unpin(long versionId) {
+        if (!pinned.containsKey(versionId)) return;
+        synchronized (pinned) {
+            if (pinned.remove(versionId) == null) return;
+            resize();
+        }
+        cache.asMap().computeIfPresent(versionId, (id, r) -> r);
+    }
+
+    private void resize() {
+        long held = 0;
+        for (long w : pinned.values()) held += w;
+        cache.policy().eviction().orElseThrow().setMaximum(Math.max(1, maximumUnits - held));
     }
 
     /** Drops {@code versionId}, e.g. when its version is deleted. A decode already in flight still answers its waiters. */
-    public void invalidate(long versionId) { cache.invalidate(versionId); }
+    public void invalidate(long versionId) {
+        cache.invalidate(versionId);
+        synchronized (pinned) {
+            if (pinned.remove(versionId) != null) resize();
+        }
+    }
 
-    public void invalidateAll() { cache.invalidateAll(); }
+    public void invalidateAll() {
+        cache.invalidateAll();
+        synchronized (pinned) {
+            pinned.clear();
+            resize();
+        }
+    }
 
     /** Caffeine's statistics: a hit is a {@link #get} or {@link #getIfPresent} answered from the cache. */
     public CacheStats stats() { return cache.stats(); }
@@ -176,7 +226,9 @@ public final class BaseCache {
     /** Bytes held by cached reconstructions (rounded up to KiB per entry), after pending maintenance. */
     public long weightedBytes() {
         cache.cleanUp();
-        return cache.policy().eviction().orElseThrow().weightedSize().orElse(0) * UNIT;
+        long held = cache.policy().eviction().orElseThrow().weightedSize().orElse(0);
+        for (long w : pinned.values()) held += w;
+        return held * UNIT;
     }
 
     /** Versions currently cached, after pending maintenance. */

@@ -16,9 +16,11 @@ import java.util.zip.CRC32C;
 
 /**
  * Reads the body of a stored object (grammar in docs/format.md) back into a {@link Reconstruction}, region by region
- * as the object's bytes arrive: the calling thread reads the object front to back and locates each region's stream
- * while pool threads ({@link DecodeThreads}) decode the regions already located, each publishing its payload to the
- * {@link PendingReconstruction} it decodes into. Nothing decoded is readable before the whole object passed its
+ * as the object's bytes arrive: the calling thread reads the envelope and what precedes the regions, then a reader
+ * thread reads the rest front to back and locates each region's stream while the calling thread and the pool
+ * ({@link DecodeThreads}) decode the regions already located, each publishing its payload to the
+ * {@link PendingReconstruction} it decodes into. A stream is located by parsing it within the bytes arrived so far;
+ * a parse that fails is tried again on more bytes, and counts only once every byte is there. Nothing decoded is readable before the whole object passed its
  * checks; errors of a damaged object name its checksum first, as a decode of the whole array would.
  */
 final class ObjectDecoder {
