@@ -12,8 +12,11 @@ import io.excpfs.codec.Reconstruction;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -58,8 +61,12 @@ public final class BaseCache {
     /** Versions whose {@link #open} runs a decode now. */
     private final ConcurrentMap<Long, PendingReconstruction> opening = new ConcurrentHashMap<>();
     private final Executor chains;
-    /** Versions given to {@link #put} and not read since, with their weight; see {@link #unpin}. */
-    private final Map<Long, Long> pinned = new ConcurrentHashMap<>();
+    /**
+     * Reconstructions given to {@link #put} and not read since, oldest first, held outside Caffeine (see
+     * {@link #put}); guarded by itself.
+     */
+    private final LinkedHashMap<Long, Reconstruction> kept = new LinkedHashMap<>();
+    private long keptUnits;
     private final long maximumUnits;
     private final ChainSource source;
     private final ObjectDecoder decoder;
@@ -78,7 +85,7 @@ public final class BaseCache {
                 .recordStats();
         if (b.expireAfterAccess != null) c.expireAfterAccess(b.expireAfterAccess);
         this.maximumUnits = Math.max(1, b.maximumBytes / UNIT);
-        this.cache = c.<Long, Reconstruction>weigher((Long id, Reconstruction r) -> pinned.containsKey(id) ? 0 : weight(r)).build();
+        this.cache = c.<Long, Reconstruction>weigher((Long id, Reconstruction r) -> weight(r)).build();
     }
 
     /** Weight in KiB so that a multi-GiB reconstruction still fits Caffeine's int weights. */
@@ -97,11 +104,8 @@ public final class BaseCache {
      * @throws IOException             when the chain source fails (unknown version, missing object)
      */
     public Reconstruction get(long versionId) throws IOException, CorruptVersionException {
-        Reconstruction cached = cache.getIfPresent(versionId);
-        if (cached != null) {
-            unpin(versionId);
-            return cached;
-        }
+        Reconstruction cached = firstRead(versionId);
+        if (cached != null) return cached;
         return resolve(versionId, new PendingReconstruction());
     }
 
@@ -113,11 +117,8 @@ public final class BaseCache {
      * affects; the finished reconstruction is cached as by {@link #get}. Returns at once.
      */
     public PendingReconstruction open(long versionId) {
-        Reconstruction cached = cache.getIfPresent(versionId);
-        if (cached != null) {
-            unpin(versionId);
-            return PendingReconstruction.of(cached);
-        }
+        Reconstruction cached = firstRead(versionId);
+        if (cached != null) return PendingReconstruction.of(cached);
         PendingReconstruction mine = new PendingReconstruction();
         PendingReconstruction other = opening.putIfAbsent(versionId, mine);
         if (other != null) return other;
@@ -149,7 +150,7 @@ public final class BaseCache {
         if (other != null) return join(other, versionId);
         Reconstruction r;
         try {
-            r = cache.asMap().get(versionId);
+            r = lookup(versionId);
             if (r == null) {
                 Chain chain = walk(versionId);
                 Reconstruction base = chain.start != null ? join(chain.start, versionId) : chain.startValue;
@@ -168,53 +169,95 @@ public final class BaseCache {
     }
 
     /** The cached reconstruction of {@code versionId}, or null; never decodes, never waits for a decode. */
-    public Reconstruction getIfPresent(long versionId) { return cache.getIfPresent(versionId); }
+    public Reconstruction getIfPresent(long versionId) {
+        synchronized (kept) {
+            Reconstruction r = kept.get(versionId);
+            if (r != null) return r;
+        }
+        return cache.getIfPresent(versionId);
+    }
 
     /** Caches {@code reconstruction} as what a read of {@code versionId} returns (the encoder's by-product). */
     public void put(long versionId, Reconstruction reconstruction) {
         Objects.requireNonNull(reconstruction);
-        synchronized (pinned) {
-            pinned.put(versionId, (long) weight(reconstruction));
+        long w = weight(reconstruction);
+        List<Map.Entry<Long, Reconstruction>> released = new ArrayList<>();
+        synchronized (kept) {
+            Reconstruction before = kept.remove(versionId);
+            if (before != null) keptUnits -= weight(before);
+            if (w <= maximumUnits) {
+                for (var it = kept.entrySet().iterator(); keptUnits + w > maximumUnits && it.hasNext(); ) {
+                    var oldest = it.next();
+                    it.remove();
+                    keptUnits -= weight(oldest.getValue());
+                    released.add(oldest);
+                }
+                kept.put(versionId, reconstruction);
+                keptUnits += w;
+            }
             resize();
         }
-        cache.put(versionId, reconstruction);
+        if (w > maximumUnits) {
+            cache.put(versionId, reconstruction);
+        } else {
+            cache.invalidate(versionId);
+        }
+        for (var e : released) cache.put(e.getKey(), e.getValue());
     }
 
     /**
-     * A version given to {@link #put} was read: from now on Caffeine weighs it like any other entry. Until then it
-     * weighs nothing in Caffeine's eyes (so its admission policy, which favours entries read often, cannot turn
-     * away the next version's base before anything read it) and Caffeine's maximum is lowered by its weight instead,
-     * so the total held stays within {@linkplain Builder#maximumBytes the bound}.
+     * What {@link #get} or {@link #open} finds without decoding. A reconstruction given to {@link #put} is held
+     * outside Caffeine until it is first read this way, and Caffeine's maximum is lowered by its weight meanwhile:
+     * W-TinyLFU admits by how often a key was read, so in a full cache it would turn the never-read base of the next
+     * demotion away at once. After that first read it is Caffeine's like any other entry. When the reconstructions
+     * held this way would exceed the bound, the oldest go to Caffeine.
      */
-    private void unpin(long versionId) {
-        if (!pinned.containsKey(versionId)) return;
-        synchronized (pinned) {
-            if (pinned.remove(versionId) == null) return;
-            resize();
+    private Reconstruction firstRead(long versionId) {
+        Reconstruction r;
+        synchronized (kept) {
+            r = kept.remove(versionId);
+            if (r != null) {
+                keptUnits -= weight(r);
+                resize();
+            }
         }
-        cache.asMap().computeIfPresent(versionId, (id, r) -> r);
+        if (r == null) return cache.getIfPresent(versionId);
+        cache.put(versionId, r);
+        return r;
+    }
+
+    /** A reconstruction cached or held since {@link #put}, without recording a read. */
+    private Reconstruction lookup(long versionId) {
+        synchronized (kept) {
+            Reconstruction r = kept.get(versionId);
+            if (r != null) return r;
+        }
+        return cache.asMap().get(versionId);
     }
 
     private void resize() {
-        long held = 0;
-        for (long w : pinned.values()) held += w;
-        cache.policy().eviction().orElseThrow().setMaximum(Math.max(1, maximumUnits - held));
+        cache.policy().eviction().orElseThrow().setMaximum(Math.max(1, maximumUnits - keptUnits));
     }
 
     /** Drops {@code versionId}, e.g. when its version is deleted. A decode already in flight still answers its waiters. */
     public void invalidate(long versionId) {
-        cache.invalidate(versionId);
-        synchronized (pinned) {
-            if (pinned.remove(versionId) != null) resize();
+        synchronized (kept) {
+            Reconstruction r = kept.remove(versionId);
+            if (r != null) {
+                keptUnits -= weight(r);
+                resize();
+            }
         }
+        cache.invalidate(versionId);
     }
 
     public void invalidateAll() {
-        cache.invalidateAll();
-        synchronized (pinned) {
-            pinned.clear();
+        synchronized (kept) {
+            kept.clear();
+            keptUnits = 0;
             resize();
         }
+        cache.invalidateAll();
     }
 
     /** Caffeine's statistics: a hit is a {@link #get} or {@link #getIfPresent} answered from the cache. */
@@ -227,14 +270,18 @@ public final class BaseCache {
     public long weightedBytes() {
         cache.cleanUp();
         long held = cache.policy().eviction().orElseThrow().weightedSize().orElse(0);
-        for (long w : pinned.values()) held += w;
+        synchronized (kept) {
+            held += keptUnits;
+        }
         return held * UNIT;
     }
 
     /** Versions currently cached, after pending maintenance. */
     public long size() {
         cache.cleanUp();
-        return cache.estimatedSize();
+        synchronized (kept) {
+            return cache.estimatedSize() + kept.size();
+        }
     }
 
     /** Runs Caffeine's pending maintenance (evictions, expiry) now. */
@@ -264,7 +311,7 @@ public final class BaseCache {
                         "chain of version " + versionId + " loops: version " + cur + " has base " + b
                                 + ", which is already on the chain", null);
             }
-            Reconstruction r = cache.asMap().get(b);
+            Reconstruction r = lookup(b);
             if (r != null) return inFlightStart != null ? inFlightStart : new Chain(missing, r, null);
             if (inFlightStart == null) {
                 CompletableFuture<Reconstruction> f = inFlight.get(b);
@@ -289,13 +336,13 @@ public final class BaseCache {
     /** The reconstruction of {@code id}: cached, decoded by another request, or decoded here against {@code base}. */
     private Reconstruction obtain(long id, Reconstruction base, long target, boolean keep)
             throws IOException, CorruptVersionException {
-        Reconstruction r = cache.asMap().get(id);
+        Reconstruction r = lookup(id);
         if (r != null) return r;
         CompletableFuture<Reconstruction> mine = new CompletableFuture<>();
         CompletableFuture<Reconstruction> other = inFlight.putIfAbsent(id, mine);
         if (other != null) return join(other, target);
         try {
-            r = cache.asMap().get(id);
+            r = lookup(id);
             if (r == null) {
                 r = decodeOne(id, base, target, new PendingReconstruction());
                 if (keep) cache.put(id, r);
