@@ -57,11 +57,11 @@ start() {
 
 cpu() { awk -v t="$tick" '{ n = split($0, a, ")"); split(a[n], f, " "); printf "%.2f", (f[12] + f[13]) / t }' "/proc/$DAEMON/stat"; }
 
-timed_cat() { # path -> "seconds bytes first-byte-seconds": a sequential read in 128 KiB requests, as cat does
+timed_cat() { # path -> "seconds bytes first-byte-seconds": open, then a sequential read in 128 KiB requests as cat does
   nice -n "$NICE" /usr/bin/python3 - "$1" <<'PYEOF'
 import os, sys, time
-fd = os.open(sys.argv[1], os.O_RDONLY)
 t0 = time.perf_counter()
+fd = os.open(sys.argv[1], os.O_RDONLY)
 n = len(os.read(fd, 131072))
 first = time.perf_counter() - t0
 while True:
