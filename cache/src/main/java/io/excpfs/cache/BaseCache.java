@@ -42,7 +42,8 @@ import java.util.concurrent.atomic.LongAdder;
  * the reconstruction of its base. The requested version is registered as in flight before the walk, and each
  * ancestor before it is decoded, so concurrent requests that need the same version wait for that one decode instead
  * of repeating it; a request only ever waits for an ancestor of what it holds, so waits cannot form a cycle. Decoding runs on the
- * requesting thread, outside any cache computation, and nothing calls back into the cache from one.
+ * requesting thread ({@link #get}) or on a chain thread ({@link #open}, whose reads are served as regions are
+ * decoded), outside any cache computation, and nothing calls back into the cache from one.
  *
  * <p>Which intermediates stay cached is the {@linkplain Builder#keepEvery keep-every} policy; the requested version
  * always does, as do reconstructions given to {@link #put} (the encoder's by-product, the next version's base).
