@@ -14,6 +14,8 @@
 #              EXCPFS_JAVA_OPTS=-Xmx4g DROP=1 (0: keep the page cache, e.g. without root)
 #              NICE=-20 runs the daemon and cat at that nice level (root), so that on a machine busy with other work
 #              they get the cores first: a stand-in for an idle machine, not a replacement
+#              SAME_DAEMON=1 reads VERSIONS in order on one daemon per rep (page cache dropped before each read), e.g.
+#              VERSIONS="1 2" SAME_DAEMON=1: a residual read on its cached base
 set -euo pipefail
 export LC_ALL=C.UTF-8
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,6 +27,7 @@ REPS=${REPS:-3}
 WORK=${WORK:-/tmp/excpfs-cold-read}
 DROP=${DROP:-1}
 NICE=${NICE:-0}
+SAME_DAEMON=${SAME_DAEMON:-0}
 STORE="$WORK/store" MNT="$WORK/mnt"
 [[ -d "$SRC/fs/target/lib" ]] || { echo "build $SRC first (fs/target/lib missing)" >&2; exit 2; }
 cp="$SRC/fs/target/classes:$SRC/codec/target/classes:$SRC/cache/target/classes:$SRC/fs/target/lib/*"
@@ -75,8 +78,9 @@ PYEOF
 
 echo "store $STORE_IN, file $FILE, versions $VERSIONS, reps $REPS, build $SRC, $(nproc) cores, nice $NICE"
 for rep in $(seq "$REPS"); do
+  [[ $SAME_DAEMON == 1 ]] && start
   for v in $VERSIONS; do
-    start
+    [[ $SAME_DAEMON == 1 ]] || start
     path="$MNT/.excp/history/$FILE@$v"
     [[ -e $path ]] || { echo "no $path" >&2; ls "$MNT/.excp/history" >&2; exit 1; }
     if [[ $DROP == 1 ]]; then sync; echo 3 > /proc/sys/vm/drop_caches; fi
@@ -84,8 +88,8 @@ for rep in $(seq "$REPS"); do
     c0=$(cpu)
     read -r secs bytes first < <(timed_cat "$path")
     c1=$(cpu)
-    printf 'rep %d  @%-3s first read %6.3f s  %7.1f MB/s  first 128 KiB after %6.3f s  daemon cpu %5.2f s  load %s\n' \
-      "$rep" "$v" "$secs" "$(echo "$bytes / $secs / 1000000" | bc -l)" "$first" "$(echo "$c1 - $c0" | bc -l)" "$load"
+    printf 'rep %d  @%-3s %s %6.3f s  %7.1f MB/s  first 128 KiB after %6.3f s  daemon cpu %5.2f s  load %s\n' \
+      "$rep" "$v" "$([[ $SAME_DAEMON == 1 ]] && echo "read      " || echo "first read")" "$secs" "$(echo "$bytes / $secs / 1000000" | bc -l)" "$first" "$(echo "$c1 - $c0" | bc -l)" "$load"
     if [[ $rep == "$REPS" && $v == "${VERSIONS##* }" ]]; then
       c0=$(cpu)
       read -r secs bytes first < <(timed_cat "$path")
@@ -93,6 +97,7 @@ for rep in $(seq "$REPS"); do
       printf 'rep %d  @%-3s warm re-read %6.3f s  %7.1f MB/s  daemon cpu %5.2f s  load %s\n' "$rep" "$v" "$secs" \
         "$(echo "$bytes / $secs / 1000000" | bc -l)" "$(echo "$c1 - $c0" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)"
     fi
-    stop
+    [[ $SAME_DAEMON == 1 ]] || stop
   done
+  stop
 done
