@@ -74,7 +74,6 @@ final class ObjectDecoder {
             in.verify();
             throw new CorruptObjectException(Reason.CORRUPT, "object does not rebuild a file: " + e.getMessage() + " (offset " + head.layoutAt + ")");
         }
-        if (in.inMemory) into.verified();
         Regions regions = new Regions(in, h, head, into);
         try {
             DecodeThreads.run(regions.count, regions::decode, regions::scanAndVerify);

@@ -14,11 +14,12 @@ import java.util.zip.CRC32;
  * a copy) gets its first bytes while later regions still decode.
  *
  * <p>Contract of a read: no byte is returned before the whole object was read and passed every check of its
- * bytes (the store's CRC32C of the object, the envelope checksum, the structure of every region header, the base
- * fingerprint); after that, a range of the file is returned once every region it covers, and every container
+ * bytes (the store's CRC32C of the object, the envelope checksum, the base fingerprint, the layout) and every region
+ * stream was located; after that, a range of the file is returned once every region it covers, and every container
  * checksum field in it (the CRC-32 of a zip entry, written in the skeleton), is final. Bytes returned are the bytes
- * {@link #join} returns, forever. When the decode fails, reads of ranges already final still succeed and every
- * other read throws the failure; when it completes, reads go to the finished {@link Reconstruction}.
+ * {@link #join} returns, forever. A region whose stream cannot be located or decoded fails the reads that cover it
+ * or a later region; when the decode fails, reads of ranges already final still succeed and every other read throws
+ * the failure; when it completes, reads go to the finished {@link Reconstruction}.
  *
  * <p>Thread-safe. One decode feeds an instance ({@link #decode}, or another decoder that ends in {@link #complete});
  * its owner ends it with {@link #complete} or {@link #fail}.
