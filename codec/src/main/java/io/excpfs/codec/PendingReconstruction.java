@@ -14,8 +14,8 @@ import java.util.zip.CRC32;
  * a copy) gets its first bytes while later regions still decode.
  *
  * <p>Contract of a read: no byte is returned before the whole object was read and passed every check of its
- * bytes (the store's CRC32C of the object, the envelope checksum, the base fingerprint, the layout) and every region
- * stream was located; after that, a range of the file is returned once every region it covers, and every container
+ * bytes (the store's CRC32C of the object, the envelope checksum, the base fingerprint, the layout) and the region
+ * streams were located up to the last one (or to the first malformed one); after that, a range of the file is returned once every region it covers, and every container
  * checksum field in it (the CRC-32 of a zip entry, written in the skeleton), is final. Bytes returned are the bytes
  * {@link #join} returns, forever. A region whose stream cannot be located or decoded fails the reads that cover it
  * or a later region; when the decode fails, reads of ranges already final still succeed and every other read throws
