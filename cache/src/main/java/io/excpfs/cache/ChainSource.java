@@ -1,5 +1,7 @@
 package io.excpfs.cache;
 
+import io.excpfs.codec.ObjectStream;
+
 import java.io.IOException;
 import java.util.OptionalLong;
 
@@ -26,4 +28,13 @@ public interface ChainSource {
      * @throws IOException when the object is missing or cannot be read
      */
     byte[] object(long versionId) throws IOException;
+
+    /**
+     * The stored object of {@code versionId} to read front to back while it decodes; its
+     * {@link ObjectStream#verify} refuses an object whose bytes differ from what was stored. By default, the bytes
+     * of {@link #object}, already checked.
+     *
+     * @throws IOException when the object is missing or cannot be opened
+     */
+    default ObjectStream open(long versionId) throws IOException { return ObjectStream.of(object(versionId)); }
 }

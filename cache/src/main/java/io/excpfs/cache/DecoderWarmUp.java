@@ -34,7 +34,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * then half-optimised, for its first few hundred megabytes: on the 230 MB checkpoint of BENCHMARKS.md "Mount" the
  * first chain decode of a fresh process took about twice the CPU time of the next one. {@link #start} encodes a
  * small synthetic checkpoint (a seed, then residuals with paired Adam moments, container CRCs to patch) and decodes
- * it a few times on a background daemon thread, once per JVM; a mount calls it as it starts serving.
+ * it a few times on a background daemon thread, once per JVM; a mount calls it as it starts serving. Its tensors
+ * are shaped like trained ones where that picks other decode paths: rows of very different scales (the exponent
+ * plane then pays for the previous-byte model) and all-zero moment rows (zero-word flags), so that the loops a real
+ * checkpoint runs are the ones compiled.
  */
 public final class DecoderWarmUp {
     private static final System.Logger LOG = System.getLogger(DecoderWarmUp.class.getName());
@@ -73,19 +76,26 @@ public final class DecoderWarmUp {
         Random random = new Random(1);
         Layout layout = layout();
         float[][] tensors = new float[layout.regions().size()][];
+        float[][] rowScales = new float[tensors.length][];
         for (int i = 0; i < tensors.length; i++) {
-            tensors[i] = new float[(int) layout.regions().get(i).elements()];
-            Role role = layout.regions().get(i).role();
+            TensorRegion r = layout.regions().get(i);
+            tensors[i] = new float[(int) r.elements()];
+            int cols = (int) r.shape()[r.shape().length - 1];
+            rowScales[i] = new float[tensors[i].length / cols];
+            for (int row = 0; row < rowScales[i].length; row++) {
+                boolean unused = r.role() != Role.PARAM && row % 16 == 5; // e.g. embedding rows of tokens never seen
+                rowScales[i][row] = unused ? 0 : (float) Math.pow(2, -6 * random.nextDouble());
+            }
             for (int j = 0; j < tensors[i].length; j++) {
-                double g = random.nextGaussian();
-                tensors[i][j] = (float) (role == Role.PARAM ? 0.02 * g : role == Role.EXP_AVG ? 1e-3 * g : 1e-7 * Math.exp(g));
+                double g = random.nextGaussian() * rowScales[i][j / cols];
+                tensors[i][j] = (float) (r.role() == Role.PARAM ? 0.02 * g : r.role() == Role.EXP_AVG ? 1e-3 * g : 1e-7 * Math.abs(g));
             }
         }
         Pairing pairing = pairing(layout);
         Reconstruction base = null;
         List<Kind> kinds = new ArrayList<>();
         for (int v = 0; v < versions; v++) {
-            if (v > 0) step(layout, tensors, random);
+            if (v > 0) step(layout, tensors, rowScales, random);
             byte[] file = file(layout, tensors);
             List<EncodedFile> encoded = CheckpointCodec.encodeSet(
                     List.of(new SetMember(FILE, ByteSource.of(file), layout, base)), pairing, CodecParams.defaults());
@@ -103,12 +113,14 @@ public final class DecoderWarmUp {
     }
 
     /** One Adam-like step: weights move a little, exp_avg follows fresh gradients, exp_avg_sq their squares. */
-    private static void step(Layout layout, float[][] tensors, Random random) {
+    private static void step(Layout layout, float[][] tensors, float[][] rowScales, Random random) {
         for (int i = 0; i < tensors.length; i++) {
-            Role role = layout.regions().get(i).role();
+            TensorRegion r = layout.regions().get(i);
+            Role role = r.role();
+            int cols = (int) r.shape()[r.shape().length - 1];
             float[] t = tensors[i];
             for (int j = 0; j < t.length; j++) {
-                double g = 1e-3 * random.nextGaussian();
+                double g = 1e-3 * random.nextGaussian() * rowScales[i][j / cols];
                 t[j] = switch (role) {
                     case PARAM -> (float) (t[j] + 1e-4 * random.nextGaussian());
                     case EXP_AVG -> (float) (0.9 * t[j] + 0.1 * g);

@@ -31,6 +31,14 @@ public final class Reconstruction {
      * @param regions  payload of every region in {@code layout.regions()}, keyed by region key
      */
     public Reconstruction(Layout layout, byte[] skeleton, Map<String, byte[]> regions) {
+        this(layout, skeleton, regions, false);
+    }
+
+    /**
+     * @param patched the container checksums are already written in {@code skeleton}, which is then taken as it is
+     *                (no copy, no second pass over the payload)
+     */
+    Reconstruction(Layout layout, byte[] skeleton, Map<String, byte[]> regions, boolean patched) {
         if (skeleton.length != layout.skeletonBytes()) {
             throw new IllegalArgumentException("skeleton is " + skeleton.length + " bytes, layout needs " + layout.skeletonBytes());
         }
@@ -58,9 +66,9 @@ public final class Reconstruction {
         this.pieceStart = starts.stream().mapToLong(Long::longValue).toArray();
         this.pieceData = data.toArray(new byte[0][]);
         this.pieceDataOffset = dataOff.stream().mapToInt(Integer::intValue).toArray();
-        this.skeleton = layout.crcPatches().isEmpty() ? skeleton : skeleton.clone();
+        this.skeleton = patched || layout.crcPatches().isEmpty() ? skeleton : skeleton.clone();
         for (int i = 0; i < pieceData.length; i++) if (pieceData[i] == null) pieceData[i] = this.skeleton;
-        patchCrcs();
+        if (!patched) patchCrcs();
     }
 
     /**
@@ -82,7 +90,7 @@ public final class Reconstruction {
         for (int i = 0; i < values.length; i++) patch(patches.get(i), values[i]);
     }
 
-    private static boolean fieldsOutsideData(List<CrcPatch> patches) {
+    static boolean fieldsOutsideData(List<CrcPatch> patches) {
         int n = patches.size();
         long[][] ranges = new long[n][];
         for (int i = 0; i < n; i++) ranges[i] = new long[]{patches.get(i).dataOffset(), patches.get(i).dataOffset() + patches.get(i).dataLength()};

@@ -28,6 +28,9 @@ interface Codec {
 
     Reconstruction decode(byte[] object, Reconstruction base) throws CorruptObjectException;
 
+    /** The decoder the cache of bases runs: {@link #decode} on the whole object, unless the codec streams. */
+    default io.excpfs.cache.ObjectDecoder objectDecoder() { return this::decode; }
+
     static Codec checkpointCodec() {
         return new Codec() {
             @Override public Layout parse(ByteSource file) throws IOException { return Formats.parse(file); }
@@ -41,6 +44,8 @@ interface Codec {
             @Override public Reconstruction decode(byte[] object, Reconstruction base) throws CorruptObjectException {
                 return CheckpointCodec.decode(object, base);
             }
+
+            @Override public io.excpfs.cache.ObjectDecoder objectDecoder() { return io.excpfs.cache.ObjectDecoder.checkpointCodec(); }
         };
     }
 }

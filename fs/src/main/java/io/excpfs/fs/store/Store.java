@@ -4,6 +4,7 @@ import io.excpfs.cache.BaseCache;
 import io.excpfs.cache.ChainSource;
 import io.excpfs.cache.CorruptVersionException;
 import io.excpfs.codec.ByteSource;
+import io.excpfs.codec.ObjectStream;
 import io.excpfs.codec.Reconstruction;
 import io.excpfs.fs.ops.Attr;
 import io.excpfs.fs.ops.Errno;
@@ -78,7 +79,7 @@ public final class Store implements AutoCloseable {
         this.db = db;
         this.lockChannel = lockChannel;
         this.lock = lock;
-        this.bases = BaseCache.builder(new StoredChain()).maximumBytes(options.cacheBytes()).decoder(codec::decode).build();
+        this.bases = BaseCache.builder(new StoredChain()).maximumBytes(options.cacheBytes()).decoder(codec.objectDecoder()).build();
         this.demotion = readOnly ? null : new Demotion(this, options);
         this.readTimes = readOnly ? null : new ReadTimes(db);
     }
@@ -524,8 +525,8 @@ public final class Store implements AutoCloseable {
             }
         }
         try {
-            source = new ReconstructionSource(reconstruct(versionId));
-        } catch (IOException | RuntimeException e) {
+            source = new ReconstructionSource(info, bases.open(versionId));
+        } catch (RuntimeException e) {
             unpin(versionId);
             throw e;
         }
@@ -572,6 +573,16 @@ public final class Store implements AutoCloseable {
         @Override public byte[] object(long versionId) throws IOException {
             Metadata.ChainLink link = link(versionId);
             return readColdObject(link.object(), link.objectCrc());
+        }
+
+        @Override public ObjectStream open(long versionId) throws IOException {
+            Metadata.ChainLink link = link(versionId);
+            String p = fanout(link.object()) + "/" + link.object() + ".excp";
+            try {
+                return new ColdObjectStream(p, blobs.open(p, false), link.objectCrc());
+            } catch (NoSuchFileException e) {
+                throw new CorruptDataException("object " + p + " is missing", e);
+            }
         }
 
         private Metadata.ChainLink link(long versionId) throws IOException {

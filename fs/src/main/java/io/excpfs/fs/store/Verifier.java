@@ -49,6 +49,7 @@ final class Verifier {
                 if (v.state() != VersionState.COLD) continue;
                 String who = "version " + v.id() + " (" + v.path() + ")";
                 try (VersionView view = store.openVersion(v.id())) {
+                    view.awaitComplete();
                     if (view.size() != v.rawBytes()) problems.add(who + ": reconstructs to " + view.size() + " bytes, expected " + v.rawBytes());
                 } catch (FsException e) {
                     if (e.errno() != Errno.ENOENT || stillThere(v.id())) problems.add(who + ": cannot reconstruct: " + e.getMessage());

@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
 /**
  * A pinned read view of one version: stays readable, with the same bytes, until closed, even when its path is
  * overwritten or deleted, the version is demoted, or retention drops it. Reads of HOT versions are verified against
- * their block checksums; a mismatch raises {@link CorruptDataException}.
+ * their block checksums; a mismatch raises {@link CorruptDataException}. A COLD version is served while it is
+ * reconstructed: a read waits for the regions it covers, and a damaged chain fails the reads it affects.
  */
 public final class VersionView implements ByteSource {
     private final VersionInfo info;
@@ -59,6 +60,14 @@ public final class VersionView implements ByteSource {
     }
 
     private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[128 * 1024]);
+
+    /**
+     * Waits until every byte of the version can be read (a COLD version is reconstructed while it is read); throws
+     * what a read of a damaged part would.
+     */
+    public void awaitComplete() throws IOException {
+        if (source instanceof ReconstructionSource r) r.await();
+    }
 
     @Override public synchronized void close() throws IOException {
         if (closed) return;
