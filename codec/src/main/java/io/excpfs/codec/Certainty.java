@@ -16,5 +16,6 @@ public enum Certainty {
      * exists.
      */
     CONVENTION,
+    /** No pair: the encoder compresses every tensor unpaired. */
     NONE
 }
