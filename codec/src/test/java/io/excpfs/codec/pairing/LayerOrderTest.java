@@ -83,6 +83,31 @@ class LayerOrderTest {
         assertTrue(notes(withBase).contains("content confirms 12 of 12"), notes(withBase));
     }
 
+    /**
+     * A sharded save ({@code model-00001-of-00002.safetensors} with layers 0-5, the second shard with 6-11 and the
+     * rest, each sorted by name): the shards pool together and layer order runs over the union.
+     */
+    @Test
+    void shardedSafetensorsPairAcrossShards() {
+        Run run = Run.gpt(47, 12, 16, true, t -> t).hfGroups().train();
+        Predicate<String> first = n -> n.matches("transformer\\.h\\.[0-5]\\..*");
+        Ckpt a = new Ckpt("model-00001-of-00002.safetensors", io.excpfs.codec.Format.SAFETENSORS);
+        Ckpt b = new Ckpt("model-00002-of-00002.safetensors", io.excpfs.codec.Format.SAFETENSORS);
+        run.writeModel(a, "", true, true, first);
+        run.writeModel(b, "", true, true, first.negate());
+        Ckpt opt = new Ckpt("optimizer.pt", io.excpfs.codec.Format.TORCH_ZIP);
+        run.writeOptimizer(opt, "", true);
+        Pairing p = Pairer.pair(List.of(a.member(null), b.member(null), opt.member(null)));
+        Set<MomentPair> expected = new HashSet<>();
+        for (MomentPair x : run.expected("*", "", "optimizer.pt", "")) {
+            String file = first.test(x.param().key()) ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+            expected.add(new MomentPair(new io.excpfs.codec.TensorRef(file, x.param().key()), x.expAvg(), x.expAvgSq()));
+        }
+        assertNoWrongPair(p, expected);
+        assertEquals(singlePatternTensors(12, n -> true), keys(p), notes(p));
+        assertEquals(Certainty.CONVENTION, p.certainty());
+    }
+
     /** The same run written as a torch file keeps state dict order: structure pairs it all, no convention. */
     @Test
     void torchFileInStateDictOrderNeverNeedsTheConvention() {
