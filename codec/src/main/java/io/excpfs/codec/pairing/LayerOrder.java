@@ -36,8 +36,11 @@ import java.util.regex.Pattern;
  *
  * <p><b>Several patterns of one shape</b> (layer norms and biases of width d, or {@code q/k/v/o} projections of one
  * size) are not paired, even when the class's indices repeat with the layer period: the period says that each layer
- * holds one tensor of each pattern, but not in which order the module defines them (that is module source order,
- * which sorting by name erased), and content does not score vectors. Any phase would fit equally.
+ * holds one tensor of each pattern, but not in which order the module defines them (module source order, which the
+ * name sort erased), and content does not score vectors. Even a search over the orders of each module's children,
+ * anchored on the single-pattern tensors around them, leaves twins like {@code ln_1}/{@code ln_2} (same shapes, same
+ * group) interchangeable; on GPT-2 it would settle only the two width-d biases per layer (0.1% of the benchmark
+ * model's parameters).
  */
 final class LayerOrder {
     private static final Pattern INDEX = Pattern.compile("0|[1-9][0-9]{0,8}");
