@@ -1,6 +1,7 @@
-"""Trains a tiny GPT-2 with nanoGPT's AdamW groups and dumps two checkpoints as raw little-endian fp32.
+"""Trains a tiny GPT-2 with AdamW groups and dumps two checkpoints as raw little-endian fp32.
 
-usage: train_tiny_gpt.py OUT_DIR GAP_STEPS SEED
+usage: train_tiny_gpt.py OUT_DIR GAP_STEPS SEED [LAYERS (3)] [GROUPS: nanogpt (dim >= 2 decays, default) | hf (the
+Hugging Face Trainer's: no bias, no LayerNorm decays)]
 
 Writes model_sd.bin / model_sd_base.bin (state_dict order, as torch.save stores it), model_st.bin /
 model_st_base.bin (sorted by name, as the safetensors writer stores it), optimizer.bin (state i exp_avg,
@@ -12,8 +13,10 @@ import math, os, sys
 import torch, torch.nn as nn
 
 out, gap, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+L = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+groups = sys.argv[5] if len(sys.argv) > 5 else "nanogpt"
 torch.manual_seed(seed)
-V, D, L, T = 128, 64, 3, 32
+V, D, T = 128, 64, 32
 
 class Block(nn.Module):
     def __init__(s):
@@ -40,8 +43,13 @@ class GPT(nn.Module):
 
 m = GPT()
 params = dict(m.named_parameters())
-decay = [p for p in params.values() if p.dim() >= 2]
-nodecay = [p for p in params.values() if p.dim() < 2]
+if groups == "hf":
+    norms = {n + "." + k for n, mod in m.named_modules() if isinstance(mod, nn.LayerNorm) for k, _ in mod.named_parameters()}
+    decides = lambda n, p: "bias" not in n and n not in norms
+else:
+    decides = lambda n, p: p.dim() >= 2
+decay = [p for n, p in params.items() if decides(n, p)]
+nodecay = [p for n, p in params.items() if not decides(n, p)]
 opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": nodecay, "weight_decay": 0.0}], lr=1e-3)
 P = torch.softmax(torch.randn(V, V) * 2, -1)
 seq = [0]

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,12 +35,18 @@ import java.util.Set;
  *       checked against {@link ContentEvidence}; one clear contradiction discards the structural mapping for the
  *       optimizer. Undetermined indices are assigned within their shape class when the evidence is decisive and no
  *       two indices claim one tensor.</li>
- *   <li>Whatever is still ambiguous stays unpaired, with a note. Nothing is guessed.</li>
+ *   <li><b>Layer order</b>, when no order fits and the model file is sorted by name: a shape class of one name
+ *       pattern is paired in numeric layer order ({@link LayerOrder}); with a base, each such pair is checked
+ *       against content first, and one clear contradiction drops the convention for the optimizer. This runs
+ *       before content assigns the indices still undetermined.</li>
+ *   <li>Whatever is still ambiguous stays unpaired, with a note. Nothing else is guessed.</li>
  * </ol>
  * Scalars and other tensors the parser marks {@link Role#OTHER_FLOAT} take part in matching (they anchor the order)
  * but are not returned as pairs: the encoder stores them exactly. The result is {@link Certainty#CERTAIN} when every
  * pair came from structure or unique shapes,
- * {@link Certainty#LIKELY} when some came from content, {@link Certainty#NONE} when no pair was found.
+ * {@link Certainty#LIKELY} when some came from content (or layer order confirmed by content on every pair of its
+ * class), {@link Certainty#CONVENTION} when some rest on layer order alone, {@link Certainty#NONE} when no pair was
+ * found.
  */
 public final class MomentMatcher {
     private static final int MAX_LISTED = 6;
@@ -82,10 +89,10 @@ public final class MomentMatcher {
         if (all.isEmpty()) {
             return new Pairing(List.of(), Certainty.NONE, "none", notes.isEmpty() ? List.of("no pair found") : notes);
         }
-        boolean likely = all.stream().anyMatch(f -> f.certainty == Certainty.LIKELY);
+        Certainty weakest = all.stream().map(Found::certainty).max(Comparator.naturalOrder()).orElseThrow();
         List<MomentPair> pairs = new ArrayList<>();
         for (Found f : all) pairs.add(new MomentPair(f.param.ref(), f.slot.expAvgRef(), f.slot.expAvgSqRef()));
-        return new Pairing(pairs, likely ? Certainty.LIKELY : Certainty.CERTAIN, String.join("; ", methods), notes);
+        return new Pairing(pairs, weakest, String.join("; ", methods), notes);
     }
 
     private record Found(Slot slot, Candidate param, Certainty certainty) {}
@@ -196,6 +203,10 @@ public final class MomentMatcher {
                 }
                 method = "unique shapes in " + fit.pool.label();
             }
+            if (level == 3 && !fit.pool.orderKnown()) {
+                int layered = layerOrder(fit.pool, found);
+                if (layered > 0) method += " + layer order per name pattern for " + layered;
+            }
             int likely = 0;
             Map<Integer, String> scores = new HashMap<>();
             if (evidence != null) likely = assignByContent(options, found, scores);
@@ -292,6 +303,59 @@ public final class MomentMatcher {
             }
             if (checked > 0) notes.add(opt.label() + ": content confirms " + agreed + " of " + checked + " pairs that have a same-shape rival, contradicts none");
             return false;
+        }
+
+        /**
+         * Pairs the shape classes {@link LayerOrder} proposes, unless content clearly prefers another tensor of a
+         * class for one of its moment sets: then the convention is false for this optimizer and no class is paired
+         * by it (vector classes, which content cannot check, would be as wrong). Returns how many pairs.
+         */
+        private int layerOrder(ParamPool pool, Map<Integer, Found> found) {
+            Set<Candidate> taken = new HashSet<>();
+            found.values().forEach(f -> taken.add(f.param));
+            List<LayerOrder.Proposal> proposals = LayerOrder.propose(opt, pool, found.keySet(), taken, notes);
+            List<Certainty> certainties = new ArrayList<>();
+            List<String> confirmations = new ArrayList<>();
+            for (LayerOrder.Proposal p : proposals) {
+                int scored = 0, confirmed = 0;
+                for (int k = 0; k < p.slots().size() && evidence != null; k++) {
+                    Slot s = p.slots().get(k);
+                    Candidate own = p.params().get(k), bestRival = null;
+                    Score ownScore = evidence.score(s, own), rival = null;
+                    for (Candidate c : p.params()) {
+                        Score sc = c == own ? null : evidence.score(s, c);
+                        if (sc != null && (rival == null || sc.value() > rival.value())) {
+                            rival = sc;
+                            bestRival = c;
+                        }
+                    }
+                    if (ownScore == null && rival == null) continue;
+                    scored++;
+                    if (ContentEvidence.decisive(rival, ownScore)) {
+                        notes.add(opt.label() + ": content contradicts layer order for " + p.describe() + ": state " + s.id()
+                                + " scores " + fmt(ownScore) + " with " + own.region().key() + " but " + fmt(rival) + " with "
+                                + bestRival.region().key() + "; layer order not used for this optimizer");
+                        return 0;
+                    }
+                    if (ContentEvidence.decisive(ownScore, rival)) confirmed++;
+                }
+                certainties.add(scored > 0 && confirmed == p.slots().size() ? Certainty.LIKELY : Certainty.CONVENTION);
+                confirmations.add(evidence == null ? "unconfirmed (no base)" : "content confirms " + confirmed + " of " + p.slots().size());
+            }
+            int n = 0;
+            for (int i = 0; i < proposals.size(); i++) {
+                LayerOrder.Proposal p = proposals.get(i);
+                for (int k = 0; k < p.slots().size(); k++) {
+                    found.put(p.indices().get(k), new Found(p.slots().get(k), p.params().get(k), certainties.get(i)));
+                }
+                notes.add(opt.label() + ": layer order pairs " + p.describe() + ", " + confirmations.get(i));
+                n += p.slots().size();
+            }
+            List<Map.Entry<Integer, Found>> sorted = new ArrayList<>(found.entrySet());
+            sorted.sort(Comparator.comparingInt(Map.Entry::getKey));
+            found.clear();
+            sorted.forEach(en -> found.put(en.getKey(), en.getValue()));
+            return n;
         }
 
         /** Assigns undetermined indices by decisive content evidence; returns how many. */

@@ -20,6 +20,9 @@
  *       index the set of tensors it can map to.</li>
  *   <li>{@link io.excpfs.codec.pairing.ContentEvidence}: sign agreement of {@code W - Wbase} with
  *       {@code -exp_avg} on matrices.</li>
+ *   <li>{@link io.excpfs.codec.pairing.LayerOrder}: for a model file sorted by name, the shapes whose tensors share
+ *       one name pattern ({@code h.*.mlp.c_fc.weight}) in numeric layer order, the order a {@code ModuleList}
+ *       registers them in ({@link io.excpfs.codec.Certainty#CONVENTION}).</li>
  * </ul>
  *
  * <h2>Measured</h2>
@@ -27,6 +30,11 @@
  * pairs all 40 moment sets structurally at every gap. With the model as sorted safetensors plus a base, content
  * pairs the 12 same-shape matrices (the other 2 by unique shape) 10 and 40 steps apart; 200 steps apart the right pair's score falls to about 0.05, nothing
  * is decisive and only the two unique shapes are paired. Layer-norm vectors move coherently (a wrong layer's norm
- * scored 0.72, the right one -0.53), which is why vectors are never scored.
+ * scored 0.72, the right one -0.53), which is why vectors are never scored. Layer order pairs that run's sorted
+ * safetensors without a base (20 of 40: every matrix and the {@code attn}/{@code fc} biases; the {@code [64]} layer
+ * norms and projection biases are several patterns of one shape and stay unpaired) and content confirms it 10 and 40
+ * steps apart. On the Hugging Face benchmark run (4 layers, 52 tensors) store pairing went from 2 of 52 at the seed
+ * and 9–18 later to 26 of 52 at every checkpoint, the residual ratio at α = 2e-4 from 20.7x to 23.6x at the same
+ * loss gap (bench/scripts/high-compression).
  */
 package io.excpfs.codec.pairing;

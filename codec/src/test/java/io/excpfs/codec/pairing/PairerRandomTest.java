@@ -25,7 +25,8 @@ class PairerRandomTest {
 
     /**
      * Trainer-built optimizers (plain, nanoGPT, HF groups) over models with float buffers shaped like parameters,
-     * frozen parameters and parameters without state, in every family, without a base: structure alone.
+     * frozen parameters and parameters without state, in every family, without a base: structure alone (and, for the
+ * sorted safetensors file, the layer-order convention, which these trainers all follow).
      */
     @ParameterizedTest
     @MethodSource("seeds")
@@ -50,7 +51,10 @@ class PairerRandomTest {
         Family family = Family.values()[r.nextInt(Family.values().length)];
         Pairing p = Pairer.pair(family.members(run, false, r.nextBoolean()));
         assertNoWrongPair(p, family.expected(run));
-        if (p.usable()) assertTrue(p.certainty() == Certainty.CERTAIN);
+        if (p.usable()) {
+            Certainty allowed = family == Family.HF_SAFETENSORS ? Certainty.CONVENTION : Certainty.CERTAIN;
+            assertTrue(p.certainty().compareTo(allowed) <= 0, p.certainty() + " for " + family + "\n" + String.join("\n", p.notes()));
+        }
     }
 
     /**

@@ -151,16 +151,26 @@ class PairerTest {
         assertTrue(p.pairs().stream().anyMatch(x -> x.param().key().equals("model/transformer.h.2.attn.c_proj.weight")));
     }
 
+    /** Without a base: unique shapes, then every shape class of one name pattern in layer order; vectors stay. */
     @Test
-    void sortedSafetensorsWithoutBasePairsOnlyUniqueShapes() {
+    void sortedSafetensorsWithoutBasePairsUniqueShapesAndLayerOrder() {
         Run run = Run.gpt(25, 3, 16, true, AS_IS).hfGroups().train();
         Pairing p = Pairer.pair(Family.HF_SAFETENSORS.members(run, false, true));
         assertNoWrongPair(p, Family.HF_SAFETENSORS.expected(run));
         Set<String> paired = new HashSet<>();
         p.pairs().forEach(x -> paired.add(x.param().key()));
-        assertEquals(Set.of("transformer.wte.weight", "transformer.wpe.weight"), paired, String.join("\n", p.notes()));
-        assertEquals(Certainty.CERTAIN, p.certainty());
-        assertTrue(String.join("\n", p.notes()).contains("sorted by name"), String.join("\n", p.notes()));
+        Set<String> want = new HashSet<>(Set.of("transformer.wte.weight", "transformer.wpe.weight"));
+        for (int l = 0; l < 3; l++) {
+            for (String t : List.of("attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight")) {
+                want.add("transformer.h." + l + "." + t);
+            }
+        }
+        assertEquals(want, paired, String.join("\n", p.notes()));
+        assertEquals(Certainty.CONVENTION, p.certainty());
+        String notes = String.join("\n", p.notes());
+        assertTrue(notes.contains("sorted by name") && notes.contains("layer order pairs transformer.h.*.mlp.c_fc.weight"), notes);
+        assertTrue(notes.contains("[16] (") && notes.contains("name patterns"), notes);
+        assertTrue(p.method().contains("layer order per name pattern for 18"), p.method());
     }
 
     @Test
@@ -168,9 +178,10 @@ class PairerTest {
         Run run = Run.gpt(26, 4, 32, true, AS_IS).hfGroups().train();
         Pairing p = Pairer.pair(Family.HF_SAFETENSORS.members(run, true, true));
         assertNoWrongPair(p, Family.HF_SAFETENSORS.expected(run));
-        assertEquals(Certainty.LIKELY, p.certainty());
+        assertEquals(Certainty.CONVENTION, p.certainty(), "bias vectors rest on layer order alone");
         long matrices = p.pairs().stream().filter(x -> x.param().key().endsWith("weight") && !x.param().key().contains("ln_")).count();
         assertEquals(2 + 4 * 4, matrices, String.join("\n", p.notes()));
+        assertTrue(String.join("\n", p.notes()).contains("content confirms 4 of 4"), String.join("\n", p.notes()));
     }
 
     @Test

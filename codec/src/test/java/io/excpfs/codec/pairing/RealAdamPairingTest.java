@@ -52,14 +52,17 @@ class RealAdamPairingTest {
         work = Files.createTempDirectory("excpfs-pairing");
     }
 
-    private static Path train(int gap) throws Exception {
-        Path out = work.resolve("gap" + gap);
+    private static Path train(int gap) throws Exception { return train(gap, 3, "nanogpt"); }
+
+    private static Path train(int gap, int layers, String groups) throws Exception {
+        Path out = work.resolve("gap" + gap + "-" + layers + "-" + groups);
         if (Files.exists(out.resolve("manifest.tsv"))) return out;
         Path script = work.resolve("train_tiny_gpt.py");
         try (InputStream in = RealAdamPairingTest.class.getResourceAsStream("/pairing/train_tiny_gpt.py")) {
             Files.write(script, in.readAllBytes());
         }
-        Process p = new ProcessBuilder(PYTHON.toString(), script.toString(), out.toString(), String.valueOf(gap), "1")
+        Process p = new ProcessBuilder(PYTHON.toString(), script.toString(), out.toString(), String.valueOf(gap), "1",
+                String.valueOf(layers), groups)
                 .redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(600, TimeUnit.SECONDS) && p.exitValue() == 0, log);
@@ -120,20 +123,28 @@ class RealAdamPairingTest {
     }
 
     /**
-     * Ten and forty steps apart every matrix pairs by content; two hundred steps apart the sign agreement of the right
-     * pair falls to about 0.05 on this run, nothing is decisive, and the matrices stay unpaired rather than guessed.
+     * Without a base the two unique shapes pair, and every shape of one name pattern ({@code h.*.fc.weight},
+     * {@code h.*.attn.bias}, ...) by layer order; the layer norms and the {@code [64]} biases (several patterns of one
+     * shape) stay unpaired. With a base, content checks the layer order: ten and forty steps apart it confirms every
+     * matrix; two hundred steps apart the sign agreement of the right pair falls to about 0.05, nothing is decisive
+     * either way, and the convention stands alone.
      */
     @ParameterizedTest
     @ValueSource(ints = {10, 40, 200})
-    void sortedSafetensorsPairsByShapeAndContentWithoutAWrongPair(int gap) throws Exception {
+    void sortedSafetensorsPairsByShapeLayerOrderAndContentWithoutAWrongPair(int gap) throws Exception {
         Run run = Run.load(train(gap));
         Set<MomentPair> expected = run.expected("model.safetensors");
+        Set<String> singlePattern = new HashSet<>(Set.of("wte.weight", "wpe.weight"));
+        for (int l = 0; l < 3; l++) {
+            for (String t : List.of("attn.weight", "attn.bias", "proj.weight", "fc.weight", "fc.bias", "fc2.weight")) singlePattern.add("h." + l + "." + t);
+        }
 
         Pairing noBase = Pairer.pair(List.of(
                 run.member("model.safetensors", "model_st.bin", Format.SAFETENSORS, null),
                 run.member("optimizer.pt", "optimizer.bin", Format.TORCH_ZIP, null)));
         PairerTest.assertNoWrongPair(noBase, expected);
-        assertEquals(Set.of("wte.weight", "wpe.weight"), keys(noBase), String.join("\n", noBase.notes()));
+        assertEquals(singlePattern, keys(noBase), String.join("\n", noBase.notes()));
+        assertEquals(Certainty.CONVENTION, noBase.certainty());
 
         Pairing withBase = Pairer.pair(List.of(
                 run.member("model.safetensors", "model_st.bin", Format.SAFETENSORS, "model_st_base.bin"),
@@ -142,7 +153,32 @@ class RealAdamPairingTest {
         long matrices = keys(withBase).stream().filter(k -> !k.contains("ln_") && !k.endsWith("bias")).count();
         System.out.printf("real AdamW, gap %d steps: sorted safetensors with base paired %d of %d (%d of 14 matrices)%n",
                 gap, withBase.pairs().size(), expected.size(), matrices);
-        if (gap <= 40) assertEquals(14, matrices, "matrices paired by content\n" + String.join("\n", withBase.notes()));
+        assertEquals(14, matrices, "matrices paired\n" + String.join("\n", withBase.notes()));
+        if (gap <= 40) {
+            assertTrue(String.join("\n", withBase.notes()).contains("h.*.fc.weight [256, 64] x3 (group 0, indices 4..12), content confirms 3 of 3"),
+                    String.join("\n", withBase.notes()));
+        }
+    }
+
+    /**
+     * Twelve layers (name order puts {@code h.10}, {@code h.11} before {@code h.2}) with the Hugging Face Trainer's
+     * decay / no-decay groups, as {@code model.safetensors} + {@code optimizer.pt}: every matrix pairs in numeric
+     * layer order, with and without a base, and none wrongly.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {40})
+    void twelveLayersWithHfGroupsPairEveryMatrixByLayerOrder(int gap) throws Exception {
+        Run run = Run.load(train(gap, 12, "hf"));
+        Set<MomentPair> expected = run.expected("model.safetensors");
+        for (String base : new String[] {null, "model_st_base.bin"}) {
+            Pairing p = Pairer.pair(List.of(
+                    run.member("model.safetensors", "model_st.bin", Format.SAFETENSORS, base),
+                    run.member("optimizer.pt", "optimizer.bin", Format.TORCH_ZIP, null)));
+            PairerTest.assertNoWrongPair(p, expected);
+            long matrices = keys(p).stream().filter(k -> !k.contains("ln_") && !k.endsWith("bias")).count();
+            assertEquals(2 + 4 * 12, matrices, String.join("\n", p.notes()));
+            assertEquals(2 + 6 * 12, p.pairs().size(), String.join("\n", p.notes()));
+        }
     }
 
     private static Set<String> keys(Pairing p) {

@@ -130,8 +130,12 @@ final class Run {
     }
 
     /** The model tensors into {@code c}, keys {@code prefix + name}, in state dict order or sorted by key. */
-    void writeModel(Ckpt c, String prefix, boolean sorted, boolean current) {
+    void writeModel(Ckpt c, String prefix, boolean sorted, boolean current) { writeModel(c, prefix, sorted, current, name -> true); }
+
+    /** The model tensors whose name {@code shard} accepts, as {@link #writeModel(Ckpt, String, boolean, boolean)}. */
+    void writeModel(Ckpt c, String prefix, boolean sorted, boolean current, Predicate<String> shard) {
         List<Tensor> order = new ArrayList<>(stateDict);
+        order.removeIf(t -> !shard.test(t.name()));
         if (sorted) order.sort(Comparator.comparing(Tensor::name));
         for (Tensor t : order) {
             c.tensor(prefix + t.name(), t.shape());
