@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.zip.CRC32;
 
 /**
  * The reconstruction of one version while it is being decoded: {@link #read} serves the bytes of the regions
@@ -35,9 +34,7 @@ public final class PendingReconstruction {
     /** Set by {@link #begin}, which writes it last. */
     private volatile Layout layout;
     /** Piece 2i is the gap before region i, 2i + 1 region i, the last one the tail after the last region. */
-    private long[] pieceStart;
-    private byte[][] pieceData;
-    private int[] pieceDataOffset;
+    private FilePieces pieces;
     private byte[] skeleton;
     private boolean[] ready;
     /** Pieces {@code [0, readyPrefix)} are final and verified: read without the lock. */
@@ -146,7 +143,7 @@ public final class PendingReconstruction {
         }
         if (pos >= l.size()) return 0;
         int total = (int) Math.min(len, l.size() - pos);
-        int first = pieceAt(pos), last = pieceAt(pos + total - 1);
+        int first = pieces.pieceAt(pos), last = pieces.pieceAt(pos + total - 1);
         if (last >= readyPrefix) {
             synchronized (this) {
                 while (!isFinal(first, last)) {
@@ -156,7 +153,7 @@ public final class PendingReconstruction {
                 }
             }
         }
-        copy(pos, dst, off, total, first);
+        pieces.copy(pos, dst, off, total);
         return total;
     }
 
@@ -164,20 +161,6 @@ public final class PendingReconstruction {
         if (!verified) return false;
         for (int i = Math.max(first, readyPrefix); i <= last; i++) if (!ready[i]) return false;
         return true;
-    }
-
-    private void copy(long pos, byte[] dst, int off, int total, int piece) {
-        int done = 0;
-        while (done < total) {
-            long pieceEnd = piece + 1 < pieceStart.length ? pieceStart[piece + 1] : layout.size();
-            long at = pos + done;
-            int n = (int) Math.min(total - done, pieceEnd - at);
-            if (n > 0) {
-                System.arraycopy(pieceData[piece], (int) (pieceDataOffset[piece] + at - pieceStart[piece]), dst, off + done, n);
-                done += n;
-            }
-            piece++;
-        }
     }
 
     private void await() throws InterruptedIOException {
@@ -217,23 +200,7 @@ public final class PendingReconstruction {
     void begin(Layout l, byte[] skel) {
         List<TensorRegion> regions = l.regions();
         int n = regions.size();
-        long[] starts = new long[2 * n + 1];
-        byte[][] data = new byte[2 * n + 1][];
-        int[] dataOff = new int[2 * n + 1];
-        long filePos = 0;
-        int skelPos = 0;
-        for (int i = 0; i < n; i++) {
-            TensorRegion r = regions.get(i);
-            starts[2 * i] = filePos;
-            data[2 * i] = skel;
-            dataOff[2 * i] = skelPos;
-            skelPos += (int) (r.offset() - filePos);
-            starts[2 * i + 1] = r.offset();
-            filePos = r.end();
-        }
-        starts[2 * n] = filePos;
-        data[2 * n] = skel;
-        dataOff[2 * n] = skelPos;
+        FilePieces table = new FilePieces(l, skel);
         List<CrcPatch> ps = l.crcPatches();
         int[][] gapsOf = new int[ps.size()][];
         int[] fields = new int[n + 1];
@@ -241,7 +208,7 @@ public final class PendingReconstruction {
             List<Integer> gaps = new ArrayList<>();
             for (long f : ps.get(p).fieldOffsets()) {
                 for (int k = 0; k < 4; k++) {
-                    int piece = pieceAt(starts, f + k);
+                    int piece = table.pieceAt(f + k);
                     if (piece % 2 == 1 || f + k >= l.size()) throw new IllegalArgumentException("CRC field inside a tensor region at " + (f + k));
                     if (!gaps.contains(piece / 2)) gaps.add(piece / 2);
                 }
@@ -262,9 +229,7 @@ public final class PendingReconstruction {
             }
         }
         synchronized (this) {
-            pieceStart = starts;
-            pieceData = data;
-            pieceDataOffset = dataOff;
+            pieces = table;
             skeleton = skel;
             ready = new boolean[2 * n + 1];
             patches = ps;
@@ -284,7 +249,7 @@ public final class PendingReconstruction {
 
     /** Region {@code index} is decoded; container checksums that covered only decoded regions are computed now. */
     void regionDone(int index, byte[] payload) {
-        pieceData[2 * index + 1] = payload;
+        pieces.setRegion(index, payload);
         markReady(2 * index + 1);
         if (crcsInOrder) return;
         for (int p : patchesOfRegion[index]) if (regionsLeft.decrementAndGet(p) == 0) applyPatch(p);
@@ -293,7 +258,7 @@ public final class PendingReconstruction {
     /** Every region is decoded: the container checksums left for the end are computed, in layout order. */
     void regionsDone() {
         if (!crcsInOrder) return;
-        for (int p = 0; p < patches.size(); p++) writeCrc(patches.get(p), crc32(patches.get(p).dataOffset(), patches.get(p).dataLength()));
+        for (int p = 0; p < patches.size(); p++) pieces.writeCrc(patches.get(p), pieces.crc32(patches.get(p).dataOffset(), patches.get(p).dataLength()));
         for (int g = 0; g * 2 < ready.length; g++) markReady(2 * g);
     }
 
@@ -311,17 +276,8 @@ public final class PendingReconstruction {
 
     private void applyPatch(int p) {
         CrcPatch patch = patches.get(p);
-        writeCrc(patch, crc32(patch.dataOffset(), patch.dataLength()));
+        pieces.writeCrc(patch, pieces.crc32(patch.dataOffset(), patch.dataLength()));
         for (int g : gapsOfPatch[p]) if (fieldsLeft.decrementAndGet(g) == 0) markReady(2 * g);
-    }
-
-    private void writeCrc(CrcPatch patch, long value) {
-        for (long field : patch.fieldOffsets()) {
-            for (int k = 0; k < 4; k++) {
-                int piece = pieceAt(field + k);
-                skeleton[(int) (pieceDataOffset[piece] + field + k - pieceStart[piece])] = (byte) (value >>> (8 * k));
-            }
-        }
     }
 
     private synchronized void markReady(int piece) {
@@ -335,34 +291,6 @@ public final class PendingReconstruction {
         int p = readyPrefix;
         while (p < ready.length && ready[p]) p++;
         readyPrefix = p;
-    }
-
-    /** CRC-32 of file bytes {@code [pos, pos + len)}, from the pieces that hold them (all final for this range). */
-    private long crc32(long pos, long len) {
-        CRC32 crc = new CRC32();
-        long end = pos + len;
-        int piece = pieceAt(pos);
-        while (pos < end && piece < pieceStart.length) {
-            long pieceEnd = piece + 1 < pieceStart.length ? pieceStart[piece + 1] : layout.size();
-            int n = (int) (Math.min(end, pieceEnd) - pos);
-            if (n > 0) {
-                crc.update(pieceData[piece], (int) (pieceDataOffset[piece] + pos - pieceStart[piece]), n);
-                pos += n;
-            }
-            piece++;
-        }
-        return crc.getValue();
-    }
-
-    private int pieceAt(long filePos) { return pieceAt(pieceStart, filePos); }
-
-    private static int pieceAt(long[] starts, long filePos) {
-        int lo = 0, hi = starts.length - 1;
-        while (lo < hi) {
-            int mid = (lo + hi + 1) >>> 1;
-            if (starts[mid] <= filePos) lo = mid; else hi = mid - 1;
-        }
-        return lo;
     }
 
     private static int firstRegionEndingAfter(List<TensorRegion> regions, long pos) {

@@ -2,12 +2,10 @@ package io.excpfs.codec;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.CRC32;
 
 /**
  * What a read of one stored version returns, held as its pieces: the skeleton (every byte not covered by a
@@ -20,10 +18,7 @@ public final class Reconstruction {
     private final Layout layout;
     private final byte[] skeleton;
     private final Map<String, byte[]> regions;
-    /** offsets[i] = file offset where piece i starts; pieces alternate gap, region, gap, ..., gap. */
-    private final long[] pieceStart;
-    private final byte[][] pieceData;
-    private final int[] pieceDataOffset;
+    private final FilePieces pieces;
 
     /**
      * @param layout   the version's layout
@@ -50,24 +45,9 @@ public final class Reconstruction {
         }
         this.layout = layout;
         this.regions = Collections.unmodifiableMap(new HashMap<>(regions));
-        List<Long> starts = new ArrayList<>();
-        List<byte[]> data = new ArrayList<>();
-        List<Integer> dataOff = new ArrayList<>();
-        long filePos = 0;
-        int skelPos = 0;
-        for (TensorRegion r : layout.regions()) {
-            int gap = (int) (r.offset() - filePos);
-            starts.add(filePos); data.add(null); dataOff.add(skelPos);
-            skelPos += gap;
-            starts.add(r.offset()); data.add(regions.get(r.key())); dataOff.add(0);
-            filePos = r.end();
-        }
-        starts.add(filePos); data.add(null); dataOff.add(skelPos);
-        this.pieceStart = starts.stream().mapToLong(Long::longValue).toArray();
-        this.pieceData = data.toArray(new byte[0][]);
-        this.pieceDataOffset = dataOff.stream().mapToInt(Integer::intValue).toArray();
         this.skeleton = patched || layout.crcPatches().isEmpty() ? skeleton : skeleton.clone();
-        for (int i = 0; i < pieceData.length; i++) if (pieceData[i] == null) pieceData[i] = this.skeleton;
+        this.pieces = new FilePieces(layout, this.skeleton);
+        for (int i = 0; i < layout.regions().size(); i++) pieces.setRegion(i, regions.get(layout.regions().get(i).key()));
         if (!patched) patchCrcs();
     }
 
@@ -78,16 +58,16 @@ public final class Reconstruction {
     private void patchCrcs() {
         List<CrcPatch> patches = layout.crcPatches();
         if (!fieldsOutsideData(patches)) {
-            for (CrcPatch p : patches) patch(p, crc32(p.dataOffset(), p.dataLength()));
+            for (CrcPatch p : patches) pieces.writeCrc(p, pieces.crc32(p.dataOffset(), p.dataLength()));
             return;
         }
         long[] values = new long[patches.size()];
         try {
-            DecodeThreads.run(patches.size(), i -> values[i] = crc32(patches.get(i).dataOffset(), patches.get(i).dataLength()));
+            DecodeThreads.run(patches.size(), i -> values[i] = pieces.crc32(patches.get(i).dataOffset(), patches.get(i).dataLength()));
         } catch (CorruptObjectException e) {
             throw new IllegalStateException(e);
         }
-        for (int i = 0; i < values.length; i++) patch(patches.get(i), values[i]);
+        for (int i = 0; i < values.length; i++) pieces.writeCrc(patches.get(i), values[i]);
     }
 
     static boolean fieldsOutsideData(List<CrcPatch> patches) {
@@ -108,44 +88,6 @@ public final class Reconstruction {
             }
         }
         return true;
-    }
-
-    private void patch(CrcPatch p, long value) {
-        for (long field : p.fieldOffsets()) {
-            for (int k = 0; k < 4; k++) writeSkeletonByte(field + k, (byte) (value >>> (8 * k)));
-        }
-    }
-
-    /** CRC-32 of file bytes {@code [pos, pos + len)}, straight from the pieces that hold them. */
-    private long crc32(long pos, long len) {
-        CRC32 crc = new CRC32();
-        long end = pos + len;
-        int piece = pieceAt(pos);
-        while (pos < end && piece < pieceStart.length) {
-            long pieceEnd = piece + 1 < pieceStart.length ? pieceStart[piece + 1] : layout.size();
-            int n = (int) (Math.min(end, pieceEnd) - pos);
-            if (n > 0) {
-                crc.update(pieceData[piece], (int) (pieceDataOffset[piece] + pos - pieceStart[piece]), n);
-                pos += n;
-            }
-            piece++;
-        }
-        return crc.getValue();
-    }
-
-    private void writeSkeletonByte(long filePos, byte b) {
-        int piece = pieceAt(filePos);
-        if (pieceData[piece] != skeleton) throw new IllegalStateException("CRC field inside a tensor region at " + filePos);
-        skeleton[(int) (pieceDataOffset[piece] + filePos - pieceStart[piece])] = b;
-    }
-
-    private int pieceAt(long filePos) {
-        int lo = 0, hi = pieceStart.length - 1;
-        while (lo < hi) {
-            int mid = (lo + hi + 1) >>> 1;
-            if (pieceStart[mid] <= filePos) lo = mid; else hi = mid - 1;
-        }
-        return lo;
     }
 
     public Layout layout() { return layout; }
@@ -171,18 +113,7 @@ public final class Reconstruction {
     public int read(long pos, byte[] dst, int off, int len) {
         if (pos >= layout.size() || len <= 0) return 0;
         int total = (int) Math.min(len, layout.size() - pos);
-        int done = 0;
-        int piece = pieceAt(pos);
-        while (done < total) {
-            long pieceEnd = piece + 1 < pieceStart.length ? pieceStart[piece + 1] : layout.size();
-            long at = pos + done;
-            int n = (int) Math.min(total - done, pieceEnd - at);
-            if (n > 0) {
-                System.arraycopy(pieceData[piece], (int) (pieceDataOffset[piece] + at - pieceStart[piece]), dst, off + done, n);
-                done += n;
-            }
-            piece++;
-        }
+        pieces.copy(pos, dst, off, total);
         return total;
     }
 
