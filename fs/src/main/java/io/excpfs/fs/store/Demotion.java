@@ -98,16 +98,21 @@ final class Demotion {
 
     /**
      * Returns once a planning round finds nothing to start while no encode is running (encodes start only on the
-     * planner thread, so nothing can be left pending).
+     * planner thread, so nothing can be left pending). A round that began while a job was running does not count:
+     * its snapshot of the versions may predate that job's commit, which can make the next version demotable.
      */
     void drain() throws IOException {
         while (true) {
             int started;
             try {
                 started = planner.submit(() -> {
+                    int runningBefore;
+                    synchronized (monitor) {
+                        runningBefore = inFlight;
+                    }
                     int n = pumpSafely(true);
                     synchronized (monitor) {
-                        return n + inFlight;
+                        return n + runningBefore + inFlight;
                     }
                 }).get();
             } catch (InterruptedException e) {
