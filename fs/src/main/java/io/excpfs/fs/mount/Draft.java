@@ -115,12 +115,10 @@ final class Draft {
             baseReaders.readLock().lock();
         }
         try {
-            // as many bytes as the pinned version holds: the draft's size can run ahead of it (as readAt did before)
-            int m = (int) Math.min(n, Math.max(0, b.size() - offset));
-            if (m == 0) return 0;
-            b.readFully(offset, dst.slice(dst.position(), m));
-            dst.position(dst.position() + m);
-            return m;
+            ByteBuffer to = dst.slice(dst.position(), n);
+            b.readFully(offset, to);
+            dst.position(dst.position() + n);
+            return n;
         } finally {
             baseReaders.readLock().unlock();
         }
