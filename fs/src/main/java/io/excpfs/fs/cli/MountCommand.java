@@ -2,7 +2,6 @@ package io.excpfs.fs.cli;
 
 import io.excpfs.cache.DecoderWarmUp;
 import io.excpfs.fs.fuse.FuseMount;
-import io.excpfs.fs.mount.MountWarmUp;
 import io.excpfs.fs.mount.StoreFileSystem;
 import io.excpfs.fs.store.Store;
 import io.excpfs.fs.store.StoreOptions;
@@ -134,7 +133,6 @@ public final class MountCommand implements Callable<Integer> {
             throw e;
         }
         DecoderWarmUp.start();
-        MountWarmUp.start(mount, fs);
         Shutdown shutdown = new Shutdown(mount, fs);
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "excpfs-unmount"));
         err.println("excpfs: mounted " + s.directory() + " at " + mount.mountPoint() + " (pid "

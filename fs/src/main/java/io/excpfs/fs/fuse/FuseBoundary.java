@@ -5,11 +5,7 @@ import io.excpfs.fs.ops.Errno;
 import io.excpfs.fs.ops.FileSystemOps;
 import io.excpfs.fs.ops.FsException;
 import io.excpfs.fs.ops.StatFs;
-import com.kenai.jffi.CallContext;
-import com.kenai.jffi.CallingConvention;
-import com.kenai.jffi.Invoker;
 import com.kenai.jffi.MemoryIO;
-import com.kenai.jffi.Type;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.gid_t;
 import jnr.ffi.types.mode_t;
@@ -49,13 +45,12 @@ final class FuseBoundary extends FuseStubFS {
     private static final System.Logger LOG = System.getLogger(FuseBoundary.class.getName());
     private static final long UTIME_NOW = (1L << 30) - 1, UTIME_OMIT = (1L << 30) - 2;
     private static final int BLOCK = 4096;
-    private static final int DIRECT_IO_BIT = 0b01, KEEP_CACHE_BIT = 0b10;
+    private static final int KEEP_CACHE_BIT = 0b10;
 
     private final FileSystemOps ops;
     private final String fsName;
     /** Process (thread group) that opened each handle, to tell its close(2) from that of an inherited copy. */
     private final Map<Long, Integer> openers = new ConcurrentHashMap<>();
-    private final RequestStats stats = new RequestStats();
     private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[256 * 1024]);
 
     FuseBoundary(FileSystemOps ops, String fsName) {
@@ -80,70 +75,22 @@ final class FuseBoundary extends FuseStubFS {
     @Override
     protected String getFSName() { return fsName; }
 
-    /**
-     * Calls this boundary's read callback, and with {@code andWrite} its write callback, {@code requests} times each,
-     * {@code chunk} bytes at a time, through their native entry points (the function pointers libfuse calls) on the
-     * open handle {@code fh}: the JIT compiles jnr-fuse's upcall marshalling and the handlers without a request
-     * through the kernel, so nothing is held open on the mount (an unmount right after mounting must not find it
-     * busy). Offsets cycle below {@code span}. Returns the number of calls that failed.
-     */
-    int warmUp(long fh, int requests, int chunk, long span, boolean andWrite) {
-        Pointer ops = jnr.ffi.Struct.getMemory(fuseOperations);
-        long read = ops.getAddress(offsetOf(fuseOperations.read));
-        long write = ops.getAddress(offsetOf(fuseOperations.write));
-        if (read == 0 || write == 0) return andWrite ? 2 * requests : requests;
-        CallContext call = CallContext.getCallContext(Type.SINT,
-                new Type[] {Type.POINTER, Type.POINTER, Type.UINT64, Type.SINT64, Type.POINTER}, CallingConvention.DEFAULT, false);
-        MemoryIO memory = MemoryIO.getInstance();
-        byte[] name = "/.excp/warm-up\0".getBytes(StandardCharsets.US_ASCII);
-        long path = memory.allocateMemory(name.length, true);
-        long buf = memory.allocateMemory(chunk, true);
-        long info = memory.allocateMemory(64, true);
-        int failed = 0;
-        try {
-            memory.putByteArray(path, name, 0, name.length);
-            FuseFileInfo fi = FuseFileInfo.of(Pointer.wrap(jnr.ffi.Runtime.getSystemRuntime(), info));
-            fi.fh.set(fh);
-            Invoker invoker = Invoker.getInstance();
-            for (long fn : andWrite ? new long[] {read, write} : new long[] {read}) {
-                for (int i = 0; i < requests; i++) {
-                    long offset = (long) i * chunk % Math.max(chunk, span - chunk);
-                    if ((int) invoker.invokeN5(call, fn, path, buf, chunk, offset, info) < 0) failed++;
-                }
-            }
-        } finally {
-            memory.freeMemory(path);
-            memory.freeMemory(buf);
-            memory.freeMemory(info);
-        }
-        return failed;
-    }
-
     @FunctionalInterface
     private interface Call {
         int run() throws FsException;
     }
 
-    private int total(String op, String path, Call call) {
-        RequestStats.Timing timing = stats.begin();
-        int rc = -Errno.EIO.code;
+    private static int total(String op, String path, Call call) {
         try {
-            rc = call.run();
-            return rc;
+            return call.run();
         } catch (FsException e) {
             if (e.errno() == Errno.EIO) LOG.log(Level.WARNING, op + " " + path + ": " + e.getMessage(), e);
-            rc = -e.errno().code;
-            return rc;
+            return -e.errno().code;
         } catch (Throwable t) {
             LOG.log(Level.ERROR, op + " " + path + " failed: " + t, t);
-            return rc;
-        } finally {
-            stats.end(op, timing, rc);
+            return -Errno.EIO.code;
         }
     }
-
-    /** Request counts and handler times, when {@link RequestStats#ENABLED}. */
-    RequestStats stats() { return stats; }
 
     /** Like {@link #total}, with {@link Caller} set to the requesting process (ownership of new entries). */
     private int asCaller(String op, String path, Call call) {
@@ -383,31 +330,25 @@ final class FuseBoundary extends FuseStubFS {
             long fh = ops.open(path, fi.flags.get());
             fi.fh.set(fh);
             openers.put(fh, callerProcess());
-            if (ops instanceof PageCacheHint hint) {
-                if (hint.keepCache(fh)) setFileInfoBit(fi, KEEP_CACHE_BIT);
-                if (hint.bypassCache(fh)) setFileInfoBit(fi, DIRECT_IO_BIT);
-            }
+            if (ops instanceof PageCacheHint hint && hint.keepCache(fh)) keepCache(fi);
             return 0;
         });
     }
 
     /**
-     * Sets {@code direct_io} or {@code keep_cache} in libfuse 2's {@code struct fuse_file_info}: the bit field word
-     * right before {@code fh} ({@code int flags; unsigned long fh_old; int writepage; unsigned direct_io:1,
-     * keep_cache:1, ...; uint64_t fh}); jnr-fuse declares the bits as padding.
+     * Sets {@code keep_cache} in libfuse 2's {@code struct fuse_file_info}: the bit field word right before
+     * {@code fh} ({@code int flags; unsigned long fh_old; int writepage; unsigned direct_io:1, keep_cache:1, ...;
+     * uint64_t fh}); jnr-fuse declares the bits as padding.
      */
-    private static void setFileInfoBit(FuseFileInfo fi, int bit) {
+    private static void keepCache(FuseFileInfo fi) {
         long bits = offsetOf(fi.fh) - Integer.BYTES;
         Pointer mem = jnr.ffi.Struct.getMemory(fi);
-        mem.putByte(bits, (byte) (mem.getByte(bits) | bit));
+        mem.putByte(bits, (byte) (mem.getByte(bits) | KEEP_CACHE_BIT));
     }
 
     @Override
     public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         return total("read", path, () -> {
-            if (ops instanceof DirectReads direct && buf.isDirect() && size <= Integer.MAX_VALUE) {
-                return direct.read(fi.fh.get(), offset, MemoryIO.getInstance().newDirectByteBuffer(buf.address(), (int) size));
-            }
             byte[] b = buffer(size);
             int n = ops.read(fi.fh.get(), offset, b, (int) size);
             if (n > 0) buf.put(0, b, 0, n);

@@ -35,23 +35,10 @@ public final class FuseMount implements AutoCloseable {
 
     private final Path mountPoint;
     private final CompletableFuture<Integer> loop;
-    private final FuseBoundary boundary;
 
-    private FuseMount(Path mountPoint, CompletableFuture<Integer> loop, FuseBoundary boundary) {
+    private FuseMount(Path mountPoint, CompletableFuture<Integer> loop) {
         this.mountPoint = mountPoint;
         this.loop = loop;
-        this.boundary = boundary;
-    }
-
-    /**
-     * Runs the read callback, and with {@code write} the write callback, {@code requests} times each ({@code chunk}
-     * bytes, offsets below {@code span}) on {@code fh}, a handle the ops opened (with {@code write}: on a file whose
-     * writes change nothing), through the native entry points libfuse calls but without the kernel: compiles the
-     * request path before the first real request, holding nothing open on the mount. Returns the number of calls
-     * that failed.
-     */
-    public int warmUp(long fh, int requests, int chunk, long span, boolean write) {
-        return boundary.warmUp(fh, requests, chunk, span, write);
     }
 
     /**
@@ -79,7 +66,6 @@ public final class FuseMount implements AutoCloseable {
         Thread t = new Thread(() -> {
             try {
                 fs.mount(mp, true, false, args);
-                if (RequestStats.ENABLED) fs.stats().report().lines().forEach(l -> LOG.log(Level.WARNING, l));
                 loop.complete(0);
             } catch (Throwable e) {
                 loop.completeExceptionally(e);
@@ -91,13 +77,13 @@ public final class FuseMount implements AutoCloseable {
         while (!isFuseMount(mp)) {
             if (loop.isDone()) throw new IOException("FUSE mount of " + mp + " failed: " + outcome(loop));
             if (System.nanoTime() > deadline) {
-                new FuseMount(mp, loop, fs).close();
+                new FuseMount(mp, loop).close();
                 throw new IOException("FUSE mount of " + mp + " did not appear within " + timeout);
             }
             sleep(20);
         }
         LOG.log(Level.INFO, "mounted " + source + " at " + mp + " (" + String.join(",", opts) + ")");
-        return new FuseMount(mp, loop, fs);
+        return new FuseMount(mp, loop);
     }
 
     private static String outcome(CompletableFuture<Integer> loop) {

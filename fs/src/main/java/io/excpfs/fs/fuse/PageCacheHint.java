@@ -11,10 +11,4 @@ public interface PageCacheHint {
      * was last opened at the same immutable version and nothing was written to it since.
      */
     boolean keepCache(long fh);
-
-    /**
-     * True when every read and write of the handle must reach the file system ({@code FOPEN_DIRECT_IO}: the kernel
-     * neither caches nor reads ahead), e.g. a file whose reads exist to be served.
-     */
-    default boolean bypassCache(long fh) { return false; }
 }

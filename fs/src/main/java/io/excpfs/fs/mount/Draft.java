@@ -12,21 +12,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.concurrent.Executor;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The content of one regular file while handles that may write it are open: the version it was opened at (pinned)
  * until the first change, then a staging file that starts as a copy of that version. Every handle on the inode
  * shares its draft, so all descriptors see the same bytes, as POSIX asks. {@link #seal} turns the changes into a
  * new version; the draft then continues from that version.
- *
- * <p>Writes go to the staging file through a {@link WriteBehind}: a write returns once its bytes are queued, and
- * everything that looks at the staging file (reads, truncation, the seal) waits for the queue first. A write that
- * failed there fails the next write, fsync and close; the changes are then never sealed (the last release drops
- * them), unless a truncation to 0 (an {@code O_TRUNC} open: a save retried) starts the content afresh.
- * Reads of the pinned version run concurrently, outside the draft's lock ({@link #baseReaders}).
  */
 final class Draft {
     private static final int COPY_CHUNK = 1 << 20;
@@ -46,14 +37,9 @@ final class Draft {
     private boolean dirty;
     private boolean written;
     private boolean orphaned;
-    private final WriteBehind behind;
-    /** Held (read) by reads of {@link #base} outside the draft's lock; {@link #closeBase} takes it (write). */
-    private final ReadWriteLock baseReaders = new ReentrantReadWriteLock();
 
-    /** {@code writers}: runs the staging writes (a direct executor writes on the caller's thread). */
-    Draft(long ino, Executor writers) {
+    Draft(long ino) {
         this.ino = ino;
-        this.behind = new WriteBehind(writers);
     }
 
     /** Pins the current version of {@code path} the first time; later handles share it. */
@@ -84,59 +70,39 @@ final class Draft {
     synchronized Unsealed unsealed() { return dirty && !orphaned ? new Unsealed(size, mtimeNanos) : null; }
 
     /** Where reads come from: the staging file once changed, else the pinned version. */
-    int read(long offset, byte[] dst, int len) throws IOException {
-        return read(offset, ByteBuffer.wrap(dst, 0, Math.max(0, len)));
-    }
-
-    /**
-     * Reads up to {@code dst.remaining()} bytes at {@code offset} into {@code dst} (a direct buffer over the kernel's
-     * reply takes no copy on the heap); returns the count, 0 at the end. Reads of the pinned version do not hold the
-     * draft's lock, so several run at once (the kernel's readahead sends requests in parallel).
-     */
-    int read(long offset, ByteBuffer dst) throws IOException {
-        VersionView b;
-        int n;
-        synchronized (this) {
-            if (offset >= size || !dst.hasRemaining()) return 0;
-            n = (int) Math.min(dst.remaining(), size - offset);
-            if (staging != null) {
-                behind.await();
-                ByteBuffer to = dst.slice(dst.position(), n);
-                while (to.hasRemaining()) {
-                    int r = staging.read(to, offset + to.position());
-                    if (r < 0) break;
-                }
-                while (to.hasRemaining()) to.put((byte) 0);
-                dst.position(dst.position() + n);
-                return n;
+    synchronized int read(long offset, byte[] dst, int len) throws IOException {
+        if (offset >= size || len <= 0) return 0;
+        int n = (int) Math.min(len, size - offset);
+        if (staging != null) {
+            ByteBuffer b = ByteBuffer.wrap(dst, 0, n);
+            while (b.hasRemaining()) {
+                int r = staging.read(b, offset + b.position());
+                if (r < 0) break;
             }
-            if (base == null) return 0;
-            b = base;
-            baseReaders.readLock().lock();
-        }
-        try {
-            ByteBuffer to = dst.slice(dst.position(), n);
-            b.readFully(offset, to);
-            dst.position(dst.position() + n);
+            if (b.position() < n) java.util.Arrays.fill(dst, b.position(), n, (byte) 0);
             return n;
-        } finally {
-            baseReaders.readLock().unlock();
         }
+        return base == null ? 0 : base.readAt(offset, dst, 0, n);
     }
 
     synchronized int write(Store store, long offset, byte[] src, int len, boolean append) throws IOException {
         return write(store, offset, ByteBuffer.wrap(src, 0, len), append);
     }
 
-    /**
-     * Queues {@code src[position, limit)} (consumed) for the staging file; {@code src} may be reused once this
-     * returns. Throws the failure of an earlier write.
-     */
+    /** Writes {@code src[position, limit)} (consumed); a direct buffer goes to the staging file without a copy. */
     synchronized int write(Store store, long offset, ByteBuffer src, boolean append) throws IOException {
         stage(store);
         long at = append ? size : offset;
         int len = src.remaining();
-        behind.submit(staging, sums, src, at);
+        ByteBuffer b = src.slice();
+        try {
+            staging.writeFully(b, at);
+        } catch (IOException | RuntimeException e) {
+            sums.changed(at);
+            throw e;
+        }
+        sums.written(at, src);
+        src.position(src.limit());
         size = Math.max(size, at + len);
         written = true;
         touch();
@@ -145,16 +111,6 @@ final class Draft {
 
     synchronized void truncate(Store store, long newSize) throws FsException, IOException {
         if (newSize < 0) throw new FsException(Errno.EINVAL, "negative size " + newSize);
-        if (staging != null) {
-            behind.settle();
-            if (behind.failed()) {
-                if (newSize != 0) behind.await();
-                staging.truncate(0);
-                sums = new StagingChecksums();
-                size = 0;
-                behind.reset();
-            }
-        }
         if (newSize == size) return;
         stage(store, newSize);
         sums.truncated(Math.min(size, newSize));
@@ -218,7 +174,6 @@ final class Draft {
     synchronized VersionInfo seal(Store store) throws FsException, IOException {
         if (!dirty || orphaned) return null;
         if (staging == null) stage(store);
-        behind.await();
         staging.close();
         Path p = stagingPath;
         StagingChecksums s = sums;
@@ -245,8 +200,6 @@ final class Draft {
     synchronized void discard() {
         closeBase();
         if (staging != null) {
-            behind.settle();
-            behind.reset();
             try {
                 staging.close();
                 stagingStore.dropStaging(stagingPath);
@@ -261,16 +214,12 @@ final class Draft {
         written = false;
     }
 
-    /** Unpins the base once no read of it is running (reads started before take no new lock: we hold the draft's). */
     private void closeBase() {
         if (base == null) return;
-        baseReaders.writeLock().lock();
         try {
             base.close();
         } catch (IOException e) {
             StoreFileSystem.LOG.log(System.Logger.Level.WARNING, "unpinning a version of inode " + ino + ": " + e);
-        } finally {
-            baseReaders.writeLock().unlock();
         }
         base = null;
     }

@@ -1,7 +1,6 @@
 package io.excpfs.fs.mount;
 
 import io.excpfs.fs.fuse.Caller;
-import io.excpfs.fs.fuse.DirectReads;
 import io.excpfs.fs.fuse.DirectWrites;
 import io.excpfs.fs.fuse.HandleAttributes;
 import io.excpfs.fs.fuse.HiddenNames;
@@ -30,9 +29,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -62,20 +58,16 @@ import java.util.regex.Pattern;
  *     {@code user.excp.version}, {@code user.excp.lineage} and {@code user.excp.ratio} (raw/stored bytes).</li>
  * </ul>
  */
-public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint, DirectReads, DirectWrites,
-        HiddenNames {
+public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint, DirectWrites, HiddenNames {
     static final System.Logger LOG = System.getLogger(StoreFileSystem.class.getName());
     static final String CONTROL = "/.excp", HISTORY = "/.excp/history", FLUSH = "/.excp/flush";
-    /** Not listed: zeros to read and a sink to write, uncached, so {@link MountWarmUp} runs the FUSE path. */
-    static final String WARM_UP = "/.excp/warm-up";
-    static final long WARM_UP_SIZE = 64L << 20;
     static final String XATTR_PREFIX = "user.excp.";
     static final List<String> VIRTUAL_XATTRS =
             List.of("user.excp.state", "user.excp.kind", "user.excp.version", "user.excp.lineage", "user.excp.ratio");
     private static final long VIRTUAL_INO = 1L << 62;
 
     /** An open file; {@code opened} is its attributes at open time (fstat after unlink). */
-    private sealed interface Handle permits ViewHandle, DraftHandle, FlushHandle, WarmUpHandle {
+    private sealed interface Handle permits ViewHandle, DraftHandle, FlushHandle {
         Attr opened();
     }
 
@@ -91,8 +83,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     private record FlushHandle(Attr opened) implements Handle {}
 
-    private record WarmUpHandle(Attr opened) implements Handle {}
-
     private final Store store;
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
     /** Drafts by inode; the map's monitor guards it and every {@link Draft#refs}. */
@@ -106,13 +96,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     /** Counts writer attaches and seals, so an open that raced a writer never vouches for the kernel's pages. */
     private final AtomicLong draftEpoch = new AtomicLong();
     private final long mountedNanos = System.currentTimeMillis() * 1_000_000L;
-    /** Runs the drafts' staging writes ({@link WriteBehind}); idle threads end after a few seconds. */
-    private final ExecutorService writers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "excpfs-writer");
-                t.setDaemon(true);
-                return t;
-            });
 
     public StoreFileSystem(Store store) {
         this.store = store;
@@ -167,7 +150,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
             cachedVersion.remove(ino);
         }
         synchronized (drafts) {
-            Draft d = drafts.computeIfAbsent(ino, i -> new Draft(i, writers));
+            Draft d = drafts.computeIfAbsent(ino, Draft::new);
             d.refs++;
             if (write) d.writers++;
             return d;
@@ -208,9 +191,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         }
         return register(new ViewHandle(view, a, keep));
     }
-
-    @Override
-    public boolean bypassCache(long fh) { return handles.get(fh) instanceof WarmUpHandle; }
 
     @Override
     public boolean keepCache(long fh) {
@@ -330,7 +310,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void rmdir(String path) throws FsException {
-        xattrsChanged();
         settleBelow(path);
         requireLive(path);
         store.rmdir(path);
@@ -339,7 +318,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void unlink(String path) throws FsException {
-        xattrsChanged();
         settle(path);
         requireLive(path);
         if (isHidden(path) && (hidden.remove(path) != null || !exists(path))) return;
@@ -351,7 +329,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public void rename(String from, String to, int flags) throws FsException {
-        xattrsChanged();
         requireLive(from, to);
         if (isHidden(to) && flags == 0) {
             hide(from, to);
@@ -421,7 +398,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     @Override
     public void truncate(String path, long size) throws FsException {
         settle(path);
-        if (path.equals(FLUSH) || path.equals(WARM_UP)) return;
+        if (path.equals(FLUSH)) return;
         requireLive(path);
         Attr a = store.stat(path);
         if (a.isDir()) throw new FsException(Errno.EISDIR, path);
@@ -441,7 +418,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     public long create(String path, int mode, int flags) throws FsException {
         settle(path);
         if (path.equals(FLUSH)) return register(new FlushHandle(controlAttr(FLUSH)));
-        if (path.equals(WARM_UP)) return register(new WarmUpHandle(controlAttr(WARM_UP)));
         requireLive(path);
         try {
             store.createFile(path, mode & 07777, Caller.uid(), Caller.gid());
@@ -455,7 +431,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     public long open(String path, int flags) throws FsException {
         settle(path);
         if (path.equals(FLUSH)) return register(new FlushHandle(controlAttr(FLUSH)));
-        if (path.equals(WARM_UP)) return register(new WarmUpHandle(controlAttr(WARM_UP)));
         if (isControl(path)) return openHistory(path, flags);
         return openFile(path, flags);
     }
@@ -500,34 +475,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         try {
             if (h instanceof ViewHandle v) return v.view() == null ? 0 : v.view().readAt(offset, dst, 0, len);
             if (h instanceof DraftHandle d) return d.draft().read(offset, dst, len);
-            if (h instanceof WarmUpHandle) return read(fh, offset, ByteBuffer.wrap(dst, 0, len));
-            return 0;
-        } catch (IOException e) {
-            throw io("read of handle " + fh + " at " + offset, e);
-        }
-    }
-
-    @Override
-    public int read(long fh, long offset, ByteBuffer dst) throws FsException {
-        Handle h = handle(fh);
-        try {
-            if (h instanceof DraftHandle d) return d.draft().read(offset, dst);
-            if (h instanceof WarmUpHandle) {
-                int n = (int) Math.max(0, Math.min(dst.remaining(), WARM_UP_SIZE - offset));
-                ByteBuffer zeros = dst.slice(dst.position(), n);
-                while (zeros.remaining() >= Long.BYTES) zeros.putLong(0L);
-                while (zeros.hasRemaining()) zeros.put((byte) 0);
-                dst.position(dst.position() + n);
-                return n;
-            }
-            if (h instanceof ViewHandle v && v.view() != null) {
-                VersionView view = v.view();
-                if (offset >= view.size() || !dst.hasRemaining()) return 0;
-                int n = (int) Math.min(dst.remaining(), view.size() - offset);
-                view.readFully(offset, dst.slice(dst.position(), n));
-                dst.position(dst.position() + n);
-                return n;
-            }
             return 0;
         } catch (IOException e) {
             throw io("read of handle " + fh + " at " + offset, e);
@@ -546,11 +493,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
             flushAll();
             return src.remaining();
         }
-        if (h instanceof WarmUpHandle) {
-            int n = src.remaining();
-            src.position(src.limit());
-            return n;
-        }
         if (!(h instanceof DraftHandle d) || !d.writable()) throw new FsException(Errno.EBADF, "handle " + fh + " is read-only");
         try {
             return d.draft().write(store, offset, src, (d.flags() & O_APPEND) != 0);
@@ -562,7 +504,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     @Override
     public void ftruncate(long fh, long size) throws FsException {
         Handle h = handle(fh);
-        if (h instanceof FlushHandle || h instanceof WarmUpHandle) return;
+        if (h instanceof FlushHandle) return;
         if (!(h instanceof DraftHandle d) || !d.writable()) throw new FsException(Errno.EBADF, "handle " + fh + " is read-only");
         try {
             d.draft().truncate(store, size);
@@ -608,42 +550,8 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     // ------------------------------------------------------------------------------------------- xattrs
 
-    /**
-     * The kernel asks for {@code security.capability} before every write(2) to a file (to drop file capabilities on
-     * a change): a database lookup per call. A path found without it is remembered until the next change to any
-     * extended attribute or name, so a save's writes cost no lookup.
-     */
-    private static final String CAPABILITY = "security.capability";
-    private static final FsException NO_CAPABILITY = new FsException(Errno.ENODATA, CAPABILITY) {
-        @Override
-        public synchronized Throwable fillInStackTrace() { return this; }
-    };
-    private final Map<String, Long> withoutCapability = new ConcurrentHashMap<>();
-    private final AtomicLong xattrEpoch = new AtomicLong();
-
-    /** Some extended attribute or name changed: forget which paths had no {@link #CAPABILITY}. */
-    private void xattrsChanged() {
-        xattrEpoch.incrementAndGet();
-        withoutCapability.clear();
-    }
-
     @Override
     public byte[] getxattr(String path, String name) throws FsException {
-        if (name.equals(CAPABILITY)) {
-            long epoch = xattrEpoch.get();
-            Long known = withoutCapability.get(path);
-            if (known != null && known == epoch) throw NO_CAPABILITY;
-            try {
-                return lookUpXattr(path, name);
-            } catch (FsException e) {
-                if (e.errno() == Errno.ENODATA && withoutCapability.size() < 4096) withoutCapability.put(path, epoch);
-                throw e;
-            }
-        }
-        return lookUpXattr(path, name);
-    }
-
-    private byte[] lookUpXattr(String path, String name) throws FsException {
         settle(path);
         if (isControl(path)) {
             VersionInfo v = historyVersion(path);
@@ -662,7 +570,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         settle(path);
         requireLive(path);
         if (name.startsWith(XATTR_PREFIX)) throw new FsException(Errno.EPERM, name + " is maintained by excpfs");
-        xattrsChanged();
         store.setxattr(path, name, value, flags);
     }
 
@@ -680,7 +587,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         settle(path);
         requireLive(path);
         if (name.startsWith(XATTR_PREFIX)) throw new FsException(Errno.EPERM, name + " is maintained by excpfs");
-        xattrsChanged();
         store.removexattr(path, name);
     }
 
@@ -810,7 +716,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     }
 
     private void unlinkHidden(PendingHide p) {
-        xattrsChanged();
         try {
             if (store.stat(p.path()).ino() != p.ino()) return;
             store.unlink(p.path());
@@ -874,9 +779,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         if (path.equals(HISTORY)) return dirAttr(VIRTUAL_INO + 1);
         if (path.equals(FLUSH)) {
             return new Attr(VIRTUAL_INO + 2, Attr.S_IFREG | 0200, 1, 0, 0, 0, mountedNanos, mountedNanos, mountedNanos);
-        }
-        if (path.equals(WARM_UP)) {
-            return new Attr(VIRTUAL_INO + 3, Attr.S_IFREG | 0666, 1, 0, 0, WARM_UP_SIZE, mountedNanos, mountedNanos, mountedNanos);
         }
         if (path.startsWith(HISTORY + "/")) {
             String rel = path.substring(HISTORY.length());
@@ -971,7 +873,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
             }
         }
         handles.clear();
-        writers.shutdown();
         store.close();
     }
 }
