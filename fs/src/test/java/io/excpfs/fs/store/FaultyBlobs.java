@@ -112,6 +112,12 @@ final class FaultyBlobs implements Blobs {
 
     synchronized Set<String> names() { return new HashSet<>(files.keySet()); }
 
+    /** Whether {@code name} exists and holds at least one byte (a bit of it can be flipped). */
+    synchronized boolean hasData(String name) {
+        Node n = files.get(name);
+        return n != null && n.size > 0;
+    }
+
     // ---------------------------------------------------------------- faults
 
     private void alive() throws IOException {
