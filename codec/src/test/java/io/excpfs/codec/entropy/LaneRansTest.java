@@ -15,7 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The four-lane streams of format version 3: every model round trips through {@link ContextRans#decode} (the
@@ -49,19 +48,6 @@ class LaneRansTest {
         return got;
     }
 
-    /** Symbols like an exponent plane (a few values, runs) or pruned indices (mostly zero, zeros in clusters). */
-    static byte[] symbols(Random r, int n, int alphabet) {
-        byte[] s = new byte[n];
-        int zeroPerMille = r.nextInt(1001);
-        int spread = 1 + r.nextInt(alphabet);
-        int centre = r.nextInt(alphabet);
-        for (int i = 0; i < n; i++) {
-            boolean zero = r.nextInt(1000) < zeroPerMille || (i > 0 && s[i - 1] == 0 && r.nextInt(4) == 0);
-            s[i] = zero ? 0 : (byte) Math.floorMod(centre + (int) (r.nextGaussian() * spread), alphabet);
-        }
-        return s;
-    }
-
     @Test
     void everyModelRoundTripsAtEveryLength() throws Exception {
         Random cases = new Random(20261128L);
@@ -78,7 +64,7 @@ class LaneRansTest {
             int kind = r.nextInt(3);
             int row = r.nextInt(5) == 0 ? r.nextInt(3) : r.nextInt(300);
             int contexts = 1 + r.nextInt(LaneRans.MAX_PREVIOUS_CONTEXTS);
-            byte[] s = symbols(r, n, alphabet);
+            byte[] s = RansStreams.symbols(r, n, alphabet);
             byte[] got = decode(encode(s, alphabet, kind, row, contexts), n, alphabet);
             assertArrayEquals(s, got, "seed " + seed + ": model " + kind + ", alphabet " + alphabet + ", n " + n + ", row " + row);
         }
@@ -98,29 +84,8 @@ class LaneRansTest {
 
     @Test
     void damagedStreamsFailCleanly() {
-        Random cases = new Random(99);
-        int rejected = 0;
-        for (int trial = 0; trial < 600; trial++) {
-            long seed = cases.nextLong();
-            Random r = new Random(seed);
-            int alphabet = 1 << (1 + r.nextInt(8));
-            int n = 1 + r.nextInt(5000);
-            byte[] s = symbols(r, n, alphabet);
-            byte[] stream = encode(s, alphabet, r.nextInt(3), 1 + r.nextInt(90), 1 + r.nextInt(16));
-            int flips = 1 + r.nextInt(4);
-            for (int k = 0; k < flips; k++) stream[r.nextInt(stream.length)] ^= (byte) (1 << r.nextInt(8));
-            if (r.nextInt(4) == 0) stream = Arrays.copyOf(stream, r.nextInt(stream.length));
-            try {
-                byte[] got = new byte[n];
-                ContextRans.decode(new BytesIn(stream, 0, stream.length), got, n, alphabet);
-            } catch (CorruptObjectException e) {
-                rejected++;
-            } catch (RuntimeException e) {
-                fail("seed " + seed + ": " + e, e);
-            }
-        }
-        // a flipped bit inside a payload can still decode to other symbols; most damage must be caught
-        if (rejected < 400) fail("only " + rejected + " of 600 damaged streams rejected");
+        RansStreams.damagedStreamsFailCleanly(
+                (s, alphabet, r) -> encode(s, alphabet, r.nextInt(3), 1 + r.nextInt(90), 1 + r.nextInt(16)));
     }
 
     /** The same symbols under the four-lane streams and the two-state streams of format version 2. */
@@ -132,7 +97,7 @@ class LaneRansTest {
             int n = 50_000 + r.nextInt(200_000);
             boolean indices = trial % 2 == 0;
             int alphabet = indices ? 16 : 256;
-            byte[] s = symbols(r, n, alphabet);
+            byte[] s = RansStreams.symbols(r, n, alphabet);
             BytesOut a = new BytesOut(16), b = new BytesOut(16);
             if (indices) {
                 LaneRans.encode(s, n, alphabet, LaneRans.neighbour(s, n, alphabet, 512), a);
@@ -174,7 +139,7 @@ class LaneRansTest {
 
     private static byte[] goldenSymbols(int kind) {
         Random r = new Random(3000 + kind);
-        return symbols(r, 3001 + kind, kind == 1 ? 16 : 256);
+        return RansStreams.symbols(r, 3001 + kind, kind == 1 ? 16 : 256);
     }
 
     /**
