@@ -52,10 +52,13 @@ class FstabMountIT {
         if (mountPoint != null) assertFalse(isMounted(), "test left a mount behind at " + mountPoint);
     }
 
-    private boolean isMounted() throws Exception {
+    /** This test's line of /proc/self/mounts (other mounts may come and go meanwhile), or "" when not mounted. */
+    private String mountLine() throws Exception {
         return Files.readString(Path.of("/proc/self/mounts")).lines()
-                .anyMatch(l -> l.split(" ")[1].replace("\\040", " ").equals(mountPoint.toString()));
+                .filter(l -> l.split(" ")[1].replace("\\040", " ").equals(mountPoint.toString())).findFirst().orElse("");
     }
+
+    private boolean isMounted() throws Exception { return !mountLine().isEmpty(); }
 
     private static String run(String... cmd) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -73,8 +76,7 @@ class FstabMountIT {
         assertTrue(isMounted());
         Files.writeString(mountPoint.resolve("hello.txt"), "written through mount -t fuse.excpfs");
         assertEquals("written through mount -t fuse.excpfs", Files.readString(mountPoint.resolve("hello.txt")));
-        String line = Files.readString(Path.of("/proc/self/mounts")).lines()
-                .filter(l -> l.contains("fuse.excpfs")).findFirst().orElse("");
+        String line = mountLine();
         assertTrue(line.contains(store.toString()), "mount source should name the store: " + line);
         run("umount", mountPoint.toString());
         assertFalse(isMounted());
