@@ -33,13 +33,28 @@ public final class FuseMount implements AutoCloseable {
     static final List<String> FIXED_OPTIONS =
             List.of("big_writes", "max_write=131072", "atomic_o_trunc", "subtype=excpfs");
 
+    /** System property (or env EXCPFS_FUSE_TRANSPORT) choosing the transport: {@value #KERNEL} or {@value #LIBFUSE}. */
+    public static final String TRANSPORT_PROPERTY = "excpfs.fuse.transport";
+    static final String THREADS_PROPERTY = "excpfs.fuse.threads";
+    public static final String KERNEL = "kernel", LIBFUSE = "libfuse";
+
     private final Path mountPoint;
     private final CompletableFuture<Integer> loop;
+    private final String transport;
+    private final KernelSession session;
 
-    private FuseMount(Path mountPoint, CompletableFuture<Integer> loop) {
+    private FuseMount(Path mountPoint, CompletableFuture<Integer> loop, String transport, KernelSession session) {
         this.mountPoint = mountPoint;
         this.loop = loop;
+        this.transport = transport;
+        this.session = session;
     }
+
+    /** {@value #KERNEL} (this package speaks /dev/fuse) or {@value #LIBFUSE} (libfuse 2 through jnr-fuse). */
+    public String transport() { return transport; }
+
+    /** The kernel transport's session (null for libfuse), for tests that look at what was negotiated. */
+    KernelSession session() { return session; }
 
     /**
      * Mounts {@code ops} at {@code mountPoint} and returns once the mount is live.
@@ -56,9 +71,44 @@ public final class FuseMount implements AutoCloseable {
         if (!Files.isDirectory(mountPoint)) throw new IOException("mount point is not a directory: " + mountPoint);
         Path mp = mountPoint.toRealPath();
         if (isFuseMount(mp)) throw new IOException("already a FUSE mount: " + mp);
+        String fsName = source.replace(",", "_").replace(" ", "_");
+        if (!LIBFUSE.equals(selectedTransport())) {
+            try {
+                return startKernel(ops, mp, fsName, fuseOptions);
+            } catch (IOException | LinkageError e) {
+                LOG.log(Level.WARNING, "kernel FUSE transport unavailable for " + mp + " (" + e.getMessage()
+                        + "); using libfuse 2");
+            }
+        }
+        return startLibfuse(ops, mp, source, fsName, fuseOptions, timeout);
+    }
+
+    /** The transport {@link #start} tries first: {@code -Dexcpfs.fuse.transport} or EXCPFS_FUSE_TRANSPORT. */
+    static String selectedTransport() {
+        String t = System.getProperty(TRANSPORT_PROPERTY, System.getenv("EXCPFS_FUSE_TRANSPORT"));
+        return t == null || t.isBlank() ? KERNEL : t.strip();
+    }
+
+    private static FuseMount startKernel(FileSystemOps ops, Path mp, String fsName, List<String> fuseOptions)
+            throws IOException {
+        List<String> data = new ArrayList<>();
+        for (String o : fuseOptions) {
+            if (!o.equals("ro")) data.add(o);
+        }
+        long flags = FuseDevice.MS_NOSUID | FuseDevice.MS_NODEV | (fuseOptions.contains("ro") ? FuseDevice.MS_RDONLY : 0);
+        FuseDevice device = FuseDevice.mountDirect(mp, fsName, "fuse.excpfs", flags, String.join(",", data));
+        KernelSession session = new KernelSession(ops, device, KernelProtocol.Wanted.DEFAULT);
+        CompletableFuture<Integer> loop = session.start(Integer.getInteger(THREADS_PROPERTY, 8), mp.toString());
+        LOG.log(Level.INFO, "mounted " + fsName + " at " + mp + " (transport=kernel, fd=" + device.fd()
+                + (data.isEmpty() ? "" : "," + String.join(",", data)) + (fuseOptions.contains("ro") ? ",ro" : "") + ")");
+        return new FuseMount(mp, loop, KERNEL, session);
+    }
+
+    private static FuseMount startLibfuse(FileSystemOps ops, Path mp, String source, String fsName,
+                                          List<String> fuseOptions, Duration timeout) throws IOException {
         List<String> opts = new ArrayList<>(FIXED_OPTIONS);
         if (!(ops instanceof HiddenNames)) opts.add("hard_remove");
-        opts.add("fsname=" + source.replace(",", "_").replace(" ", "_"));
+        opts.add("fsname=" + fsName);
         opts.addAll(fuseOptions);
         String[] args = {"-o", String.join(",", opts)};
         FuseBoundary fs = new FuseBoundary(ops, "excpfs");
@@ -77,13 +127,13 @@ public final class FuseMount implements AutoCloseable {
         while (!isFuseMount(mp)) {
             if (loop.isDone()) throw new IOException("FUSE mount of " + mp + " failed: " + outcome(loop));
             if (System.nanoTime() > deadline) {
-                new FuseMount(mp, loop).close();
+                new FuseMount(mp, loop, LIBFUSE, null).close();
                 throw new IOException("FUSE mount of " + mp + " did not appear within " + timeout);
             }
             sleep(20);
         }
-        LOG.log(Level.INFO, "mounted " + source + " at " + mp + " (" + String.join(",", opts) + ")");
-        return new FuseMount(mp, loop);
+        LOG.log(Level.INFO, "mounted " + source + " at " + mp + " (transport=libfuse, " + String.join(",", opts) + ")");
+        return new FuseMount(mp, loop, LIBFUSE, null);
     }
 
     private static String outcome(CompletableFuture<Integer> loop) {
