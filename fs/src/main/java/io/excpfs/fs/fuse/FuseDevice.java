@@ -6,12 +6,20 @@ import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.intptr_t;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
+import jnr.posix.CmsgHdr;
+import jnr.posix.MsgHdr;
+import jnr.posix.POSIX;
+import jnr.posix.POSIXFactory;
+import jnr.posix.SpawnFileAction;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * One open {@code /dev/fuse} connection: mounted with mount(2) (as root) or through {@code fusermount} (the
@@ -22,6 +30,8 @@ final class FuseDevice implements AutoCloseable {
     static final int EINTR = 4, ENOENT = 2, EAGAIN = 11, ENODEV = 19;
     private static final int O_RDWR = 2, O_CLOEXEC = 02000000;
     static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4;
+    private static final int AF_UNIX = 1, SOCK_STREAM = 1, SCM_RIGHTS = 1, FD_CLOEXEC = 1;
+    private static final String COMMFD = "_FUSE_COMMFD";
 
     /** The libc calls the transport needs; buffers are native addresses. */
     public interface LibC {
@@ -83,8 +93,45 @@ final class FuseDevice implements AutoCloseable {
         return new FuseDevice(fd);
     }
 
-    /** Wraps a connected /dev/fuse descriptor (from fusermount). */
-    static FuseDevice of(int fd) { return new FuseDevice(fd); }
+    /**
+     * Mounts through {@code fusermount} (setuid root, so any user may): it is spawned with one end of a socket pair
+     * named in {@code _FUSE_COMMFD}, opens /dev/fuse, mounts it with {@code options} and passes the descriptor
+     * back (SCM_RIGHTS). {@code fusermount -u} unmounts as usual.
+     */
+    static FuseDevice mountWithFusermount(Path mountPoint, String options) throws IOException {
+        POSIX posix = POSIXFactory.getNativePOSIX();
+        int[] sv = new int[2];
+        if (posix.socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) throw new IOException("socketpair failed: " + describe(posix.errno()));
+        try {
+            List<String> env = new ArrayList<>();
+            for (Map.Entry<String, String> e : System.getenv().entrySet()) {
+                if (!e.getKey().equals(COMMFD)) env.add(e.getKey() + "=" + e.getValue());
+            }
+            env.add(COMMFD + "=" + sv[0]);
+            List<String> argv = List.of("fusermount", "-o", options, "--", mountPoint.toString());
+            long pid = posix.posix_spawnp("fusermount", List.of(SpawnFileAction.close(sv[1])), argv, env);
+            posix.close(sv[0]);
+            sv[0] = -1;
+            if (pid <= 0) throw new IOException("cannot start fusermount: " + describe(posix.errno()));
+            MsgHdr msg = posix.allocateMsgHdr();
+            msg.setIov(new ByteBuffer[] {ByteBuffer.allocateDirect(1)});
+            msg.allocateControl(Integer.BYTES);
+            int n = posix.recvmsg(sv[1], msg, 0);
+            int[] status = new int[1];
+            posix.waitpid(pid, status, 0);
+            CmsgHdr[] controls = msg.getControls();
+            if (n <= 0 || controls.length == 0 || controls[0].getType() != SCM_RIGHTS) {
+                throw new IOException("fusermount -o " + options + " " + mountPoint + " passed no /dev/fuse descriptor"
+                        + " (exit status " + (status[0] >> 8 & 0xff) + ")");
+            }
+            int fd = controls[0].getData().order(ByteOrder.nativeOrder()).getInt(0);
+            posix.fcntlInt(fd, jnr.constants.platform.Fcntl.F_SETFD, FD_CLOEXEC);
+            return new FuseDevice(fd);
+        } finally {
+            if (sv[0] >= 0) posix.close(sv[0]);
+            posix.close(sv[1]);
+        }
+    }
 
     /** A native buffer of {@code size} bytes, little-endian; it lives as long as the returned buffer. */
     static ByteBuffer allocate(int size) {

@@ -36,19 +36,29 @@ public final class FuseMount implements AutoCloseable {
     /** System property (or env EXCPFS_FUSE_TRANSPORT) choosing the transport: {@value #KERNEL} or {@value #LIBFUSE}. */
     public static final String TRANSPORT_PROPERTY = "excpfs.fuse.transport";
     static final String THREADS_PROPERTY = "excpfs.fuse.threads";
+    /** {@code fusermount} makes a root daemon mount through fusermount too (as any other user does). */
+    static final String MOUNTER_PROPERTY = "excpfs.fuse.mounter";
+    /** Read-ahead in KiB set on kernel-transport mounts (0 keeps the kernel's). */
+    static final String READAHEAD_PROPERTY = "excpfs.fuse.readahead_kb";
     public static final String KERNEL = "kernel", LIBFUSE = "libfuse";
 
     private final Path mountPoint;
     private final CompletableFuture<Integer> loop;
     private final String transport;
     private final KernelSession session;
+    private final String mounter;
 
-    private FuseMount(Path mountPoint, CompletableFuture<Integer> loop, String transport, KernelSession session) {
+    private FuseMount(Path mountPoint, CompletableFuture<Integer> loop, String transport, KernelSession session,
+                      String mounter) {
         this.mountPoint = mountPoint;
         this.loop = loop;
         this.transport = transport;
         this.session = session;
+        this.mounter = mounter;
     }
+
+    /** How the file system was mounted: {@code mount(2)}, {@code fusermount} or {@code libfuse}. */
+    String mounter() { return mounter; }
 
     /** {@value #KERNEL} (this package speaks /dev/fuse) or {@value #LIBFUSE} (libfuse 2 through jnr-fuse). */
     public String transport() { return transport; }
@@ -95,13 +105,45 @@ public final class FuseMount implements AutoCloseable {
         for (String o : fuseOptions) {
             if (!o.equals("ro")) data.add(o);
         }
-        long flags = FuseDevice.MS_NOSUID | FuseDevice.MS_NODEV | (fuseOptions.contains("ro") ? FuseDevice.MS_RDONLY : 0);
-        FuseDevice device = FuseDevice.mountDirect(mp, fsName, "fuse.excpfs", flags, String.join(",", data));
+        boolean ro = fuseOptions.contains("ro");
+        FuseDevice device;
+        String how;
+        if (FuseDevice.LIBC.getuid() == 0 && !"fusermount".equals(System.getProperty(MOUNTER_PROPERTY))) {
+            long flags = FuseDevice.MS_NOSUID | FuseDevice.MS_NODEV | (ro ? FuseDevice.MS_RDONLY : 0);
+            device = FuseDevice.mountDirect(mp, fsName, "fuse.excpfs", flags, String.join(",", data));
+            how = "mount(2)";
+        } else {
+            List<String> opts = new ArrayList<>(List.of(ro ? "ro" : "rw", "nosuid", "nodev", "fsname=" + fsName, "subtype=excpfs"));
+            opts.addAll(data);
+            device = FuseDevice.mountWithFusermount(mp, String.join(",", opts));
+            how = "fusermount";
+        }
         KernelSession session = new KernelSession(ops, device, KernelProtocol.Wanted.DEFAULT);
         CompletableFuture<Integer> loop = session.start(Integer.getInteger(THREADS_PROPERTY, 8), mp.toString());
-        LOG.log(Level.INFO, "mounted " + fsName + " at " + mp + " (transport=kernel, fd=" + device.fd()
-                + (data.isEmpty() ? "" : "," + String.join(",", data)) + (fuseOptions.contains("ro") ? ",ro" : "") + ")");
-        return new FuseMount(mp, loop, KERNEL, session);
+        String readahead = raiseReadahead(mp, Integer.getInteger(READAHEAD_PROPERTY, 4096));
+        LOG.log(Level.INFO, "mounted " + fsName + " at " + mp + " (transport=kernel via " + how + ", fd=" + device.fd()
+                + (data.isEmpty() ? "" : "," + String.join(",", data)) + (ro ? ",ro" : "")
+                + ", " + readahead + ")");
+        return new FuseMount(mp, loop, KERNEL, session, how);
+    }
+
+    /**
+     * Read-ahead of the mount's backing device: FUSE_INIT can only lower the kernel's 128 KiB default, so it is
+     * raised through {@code /sys/class/bdi/<major>:<minor>/read_ahead_kb} where that is writable (root). With
+     * FUSE_MAX_PAGES each read-ahead request is then up to 1 MiB and several are in flight. Returns what it did.
+     */
+    static String raiseReadahead(Path mp, int kib) {
+        if (kib <= 0) return "read_ahead_kb unchanged";
+        try {
+            long dev = ((Number) Files.getAttribute(mp, "unix:dev")).longValue();
+            long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+            long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+            Path knob = Path.of("/sys/class/bdi", major + ":" + minor, "read_ahead_kb");
+            Files.writeString(knob, Integer.toString(kib));
+            return "read_ahead_kb=" + Files.readString(knob).strip();
+        } catch (IOException | RuntimeException e) {
+            return "read_ahead_kb unchanged (" + e.getMessage() + ")";
+        }
     }
 
     private static FuseMount startLibfuse(FileSystemOps ops, Path mp, String source, String fsName,
@@ -127,13 +169,13 @@ public final class FuseMount implements AutoCloseable {
         while (!isFuseMount(mp)) {
             if (loop.isDone()) throw new IOException("FUSE mount of " + mp + " failed: " + outcome(loop));
             if (System.nanoTime() > deadline) {
-                new FuseMount(mp, loop, LIBFUSE, null).close();
+                new FuseMount(mp, loop, LIBFUSE, null, LIBFUSE).close();
                 throw new IOException("FUSE mount of " + mp + " did not appear within " + timeout);
             }
             sleep(20);
         }
         LOG.log(Level.INFO, "mounted " + source + " at " + mp + " (transport=libfuse, " + String.join(",", opts) + ")");
-        return new FuseMount(mp, loop, LIBFUSE, null);
+        return new FuseMount(mp, loop, LIBFUSE, null, LIBFUSE);
     }
 
     private static String outcome(CompletableFuture<Integer> loop) {
