@@ -157,19 +157,22 @@ final class FuseDevice implements AutoCloseable {
         }
     }
 
+    /** Outcomes of {@link #write}. */
+    static final int DELIVERED = 1, REQUEST_GONE = 0, CONNECTION_GONE = -1;
+
     /**
-     * Writes one reply. A reply to a request the kernel no longer waits for (interrupted: ENOENT) is dropped;
-     * returns false when the connection is gone.
+     * Writes one reply: {@link #DELIVERED}; {@link #REQUEST_GONE} when the kernel no longer waits for it (the
+     * request was interrupted: ENOENT); {@link #CONNECTION_GONE} once unmounted.
      */
-    boolean write(long address, int length) throws IOException {
+    int write(long address, int length) throws IOException {
         while (true) {
             long n = LIBC.write(fd, address, length);
-            if (n == length) return true;
+            if (n == length) return DELIVERED;
             if (n >= 0) throw new IOException("short write to /dev/fuse: " + n + " of " + length);
             int e = errno();
             if (e == EINTR) continue;
-            if (e == ENOENT) return true;
-            if (e == ENODEV || closed) return false;
+            if (e == ENOENT) return REQUEST_GONE;
+            if (e == ENODEV || closed) return CONNECTION_GONE;
             throw new IOException("write to /dev/fuse failed: " + describe(e));
         }
     }

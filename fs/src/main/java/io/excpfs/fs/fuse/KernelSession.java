@@ -117,7 +117,7 @@ final class KernelSession {
         final long outAddress;
         int length, opcode, uid, gid, pid;
         long unique, node;
-        boolean replied;
+        boolean replied, delivered;
 
         Request(ByteBuffer in, ByteBuffer out, long outAddress) {
             this.in = in;
@@ -133,21 +133,27 @@ final class KernelSession {
             uid = in.getInt(24);
             gid = in.getInt(28);
             pid = in.getInt(32);
-            replied = false;
+            replied = delivered = false;
         }
 
         int arg() { return IN_HEADER; }
 
+        /** Sends the reply; false once the connection is gone. */
         boolean reply(int payload) throws IOException {
             replied = true;
             outHeader(out, OUT_HEADER + payload, 0, unique);
-            return device.write(outAddress, OUT_HEADER + payload);
+            return sent(device.write(outAddress, OUT_HEADER + payload));
         }
 
         boolean error(int errno) throws IOException {
             replied = true;
             outHeader(out, OUT_HEADER, -errno, unique);
-            return device.write(outAddress, OUT_HEADER);
+            return sent(device.write(outAddress, OUT_HEADER));
+        }
+
+        private boolean sent(int outcome) {
+            delivered = outcome == FuseDevice.DELIVERED;
+            return outcome != FuseDevice.CONNECTION_GONE;
         }
 
         String name(int at) { return string(in, at, length); }
@@ -280,7 +286,9 @@ final class KernelSession {
     private boolean entry(Request r, long parent, String name, String path) throws FsException, IOException {
         Attr a = ops.getattr(path);
         long id = nodes.lookedUp(parent, name);
-        return r.reply(KernelProtocol.entry(r.out, OUT_HEADER, id, a, ENTRY_SECONDS, ATTR_SECONDS));
+        boolean alive = r.reply(KernelProtocol.entry(r.out, OUT_HEADER, id, a, ENTRY_SECONDS, ATTR_SECONDS));
+        if (!r.delivered) nodes.forget(id, 1);
+        return alive;
     }
 
     private boolean lookup(Request r) throws FsException, IOException {
@@ -470,15 +478,28 @@ final class KernelSession {
         try {
             nodes.opened(node);
         } catch (FsException e) {
-            try {
-                ops.release(fh);
-            } catch (FsException | RuntimeException x) {
-                LOG.log(Level.WARNING, "release after a failed open: " + x);
-            }
+            releaseUnseen(fh);
             return r.error(e.errno().code);
         }
         openers.put(fh, processOf(r.pid));
-        return r.reply(openOut(r.out, OUT_HEADER, fh, openFlags));
+        boolean alive = r.reply(openOut(r.out, OUT_HEADER, fh, openFlags));
+        if (!r.delivered) closeUnseen(node, fh);
+        return alive;
+    }
+
+    /** A handle whose open the kernel never saw (the open was interrupted): released here, as libfuse 2 does. */
+    private void closeUnseen(long node, long fh) {
+        openers.remove(fh);
+        releaseUnseen(fh);
+        if (nodes.released(node)) unlinkHidden(node);
+    }
+
+    private void releaseUnseen(long fh) {
+        try {
+            ops.release(fh);
+        } catch (FsException | RuntimeException e) {
+            LOG.log(Level.WARNING, "release of handle " + fh + " after an interrupted open: " + e);
+        }
     }
 
     private boolean open(Request r) throws FsException, IOException {
@@ -506,7 +527,12 @@ final class KernelSession {
         }
         openers.put(fh, processOf(r.pid));
         int at = OUT_HEADER + KernelProtocol.entry(r.out, OUT_HEADER, id, a, ENTRY_SECONDS, ATTR_SECONDS);
-        return r.reply(at - OUT_HEADER + openOut(r.out, at, fh, 0));
+        boolean alive = r.reply(at - OUT_HEADER + openOut(r.out, at, fh, 0));
+        if (!r.delivered) {
+            closeUnseen(id, fh);
+            nodes.forget(id, 1);
+        }
+        return alive;
     }
 
     private boolean read(Request r) throws FsException, IOException {
@@ -514,15 +540,9 @@ final class KernelSession {
         long offset = r.in.getLong(IN_HEADER + 8);
         int size = Math.min(r.in.getInt(IN_HEADER + 16), r.out.capacity() - OUT_HEADER);
         largestRead.accumulateAndGet(size, Math::max);
-        int n;
-        if (ops instanceof DirectReads direct) {
-            ByteBuffer dst = r.out.duplicate().position(OUT_HEADER).limit(OUT_HEADER + size);
-            n = direct.read(fh, offset, dst);
-        } else {
-            byte[] b = heapBuffer(size);
-            n = ops.read(fh, offset, b, size);
-            if (n > 0) r.out.put(OUT_HEADER, b, 0, n);
-        }
+        byte[] b = heapBuffer(size);
+        int n = ops.read(fh, offset, b, size);
+        if (n > 0) r.out.put(OUT_HEADER, b, 0, n);
         return r.reply(Math.max(0, n));
     }
 

@@ -35,6 +35,10 @@ class KernelTransportMountTest {
             byte[] back = Files.readAllBytes(x);
             assertEquals(16 << 20, back.length);
             assertTrue(Arrays.equals(new byte[16 << 20], back));
+            if (Files.isWritable(Path.of("/sys/class/bdi"))) {
+                assertTrue(s.largestRead() > 128 * 1024,
+                        "with read-ahead raised, read-ahead requests exceed 128 KiB: " + s.largestRead());
+            }
         } finally {
             MountFixture.unmount(mount);
         }
