@@ -120,7 +120,7 @@ public final class FuseMount implements AutoCloseable {
         }
         KernelSession session = new KernelSession(ops, device, KernelProtocol.Wanted.DEFAULT);
         CompletableFuture<Integer> loop = session.start(Integer.getInteger(THREADS_PROPERTY, 8), mp.toString());
-        String readahead = raiseReadahead(mp, Integer.getInteger(READAHEAD_PROPERTY, 4096));
+        String readahead = raiseReadahead(mp, Integer.getInteger(READAHEAD_PROPERTY, 1024));
         LOG.log(Level.INFO, "mounted " + fsName + " at " + mp + " (transport=kernel via " + how + ", fd=" + device.fd()
                 + (data.isEmpty() ? "" : "," + String.join(",", data)) + (ro ? ",ro" : "")
                 + ", " + readahead + ")");

@@ -46,6 +46,30 @@ class KernelTransportMountTest {
     }
 
     @Test
+    void forgottenNodesLeaveTheTable() throws Exception {
+        MountFixture.assumeFuse();
+        Path dropCaches = Path.of("/proc/sys/vm/drop_caches");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(dropCaches), "dropping dentries needs root");
+        FuseMount mount = MountFixture.mount(new MemoryOps(), tmp.resolve("mnt"));
+        try {
+            Path dir = Files.createDirectories(mount.mountPoint().resolve("run"));
+            for (int i = 0; i < 50; i++) Files.writeString(dir.resolve("f" + i), "x");
+            NodeTable nodes = mount.session().nodes();
+            assertTrue(nodes.size() >= 52, "root, run and 50 files looked up: " + nodes.size());
+            int left = nodes.size();
+            for (int attempt = 0; attempt < 50 && left > 1; attempt++) {
+                Files.writeString(dropCaches, "2");
+                Thread.sleep(100);
+                left = nodes.size();
+            }
+            assertEquals(1, left, "after the kernel forgot every inode only the root is left");
+            assertEquals("x", Files.readString(dir.resolve("f7")), "looked up again under a new node");
+        } finally {
+            MountFixture.unmount(mount);
+        }
+    }
+
+    @Test
     void mountsThroughFusermountAsAnyUserWould() throws IOException {
         MountFixture.assumeFuse();
         System.setProperty(FuseMount.MOUNTER_PROPERTY, "fusermount");
