@@ -17,14 +17,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One live FUSE mount of a {@link FileSystemOps} (libfuse 2 through jnr-fuse, multi-threaded loop on its own
- * thread). {@link #start} returns once the kernel lists the mount; {@link #close} unmounts and waits for the loop
- * to end. The ops are not closed here: their owner closes them after the loop has ended, so no callback can race
- * the close.
+ * One live FUSE mount of a {@link FileSystemOps}. {@link #start} returns once the kernel lists the mount;
+ * {@link #close} unmounts and waits for the serving threads to end. The ops are not closed here: their owner closes
+ * them after the loop has ended, so no callback can race the close.
  *
- * <p>Fixed options: {@code big_writes,max_write=131072} (128 KiB writes), {@code atomic_o_trunc},
- * {@code subtype=excpfs} (mount type {@code fuse.excpfs}), and {@code hard_remove} unless the ops understand
- * libfuse's {@link HiddenNames}; no {@code direct_io}, so the page cache and mmap work.
+ * <p>Transports ({@link #TRANSPORT_PROPERTY}): {@value #KERNEL} (default) speaks the kernel protocol on /dev/fuse
+ * itself ({@link KernelSession}: 1 MiB requests, atomic O_TRUNC, libfuse 2's hidden names), mounted with mount(2)
+ * as root or through fusermount otherwise; {@value #LIBFUSE} is libfuse 2 through jnr-fuse ({@link FuseBoundary},
+ * options {@code big_writes,max_write=131072,atomic_o_trunc,subtype=excpfs}, and {@code hard_remove} unless the
+ * ops understand libfuse's {@link HiddenNames}), also used when the kernel transport cannot mount. Neither uses
+ * {@code direct_io}, so the page cache and mmap work.
  */
 public final class FuseMount implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(FuseMount.class.getName());
