@@ -17,14 +17,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One live FUSE mount of a {@link FileSystemOps} (libfuse 2 through jnr-fuse, multi-threaded loop on its own
- * thread). {@link #start} returns once the kernel lists the mount; {@link #close} unmounts and waits for the loop
- * to end. The ops are not closed here: their owner closes them after the loop has ended, so no callback can race
- * the close.
+ * One live FUSE mount of a {@link FileSystemOps}. {@link #start} returns once the kernel lists the mount;
+ * {@link #close} unmounts and waits for the serving threads to end. The ops are not closed here: their owner closes
+ * them after the loop has ended, so no callback can race the close.
  *
- * <p>Fixed options: {@code big_writes,max_write=131072} (128 KiB writes), {@code atomic_o_trunc},
- * {@code subtype=excpfs} (mount type {@code fuse.excpfs}), and {@code hard_remove} unless the ops understand
- * libfuse's {@link HiddenNames}; no {@code direct_io}, so the page cache and mmap work.
+ * <p>Transports ({@link #TRANSPORT_PROPERTY}): {@value #KERNEL} (default) speaks the kernel protocol on /dev/fuse
+ * itself ({@link KernelSession}: 1 MiB requests, atomic O_TRUNC, libfuse 2's hidden names), mounted with mount(2)
+ * as root or through fusermount otherwise; {@value #LIBFUSE} is libfuse 2 through jnr-fuse ({@link FuseBoundary},
+ * options {@code big_writes,max_write=131072,atomic_o_trunc,subtype=excpfs}, and {@code hard_remove} unless the
+ * ops understand libfuse's {@link HiddenNames}), also used when the kernel transport cannot mount. Neither uses
+ * {@code direct_io}, so the page cache and mmap work.
  */
 public final class FuseMount implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(FuseMount.class.getName());
@@ -33,13 +35,38 @@ public final class FuseMount implements AutoCloseable {
     static final List<String> FIXED_OPTIONS =
             List.of("big_writes", "max_write=131072", "atomic_o_trunc", "subtype=excpfs");
 
+    /** System property (or env EXCPFS_FUSE_TRANSPORT) choosing the transport: {@value #KERNEL} or {@value #LIBFUSE}. */
+    public static final String TRANSPORT_PROPERTY = "excpfs.fuse.transport";
+    static final String THREADS_PROPERTY = "excpfs.fuse.threads";
+    /** {@code fusermount} makes a root daemon mount through fusermount too (as any other user does). */
+    static final String MOUNTER_PROPERTY = "excpfs.fuse.mounter";
+    /** Read-ahead in KiB set on kernel-transport mounts (0 keeps the kernel's). */
+    static final String READAHEAD_PROPERTY = "excpfs.fuse.readahead_kb";
+    public static final String KERNEL = "kernel", LIBFUSE = "libfuse";
+
     private final Path mountPoint;
     private final CompletableFuture<Integer> loop;
+    private final String transport;
+    private final KernelSession session;
+    private final String mounter;
 
-    private FuseMount(Path mountPoint, CompletableFuture<Integer> loop) {
+    private FuseMount(Path mountPoint, CompletableFuture<Integer> loop, String transport, KernelSession session,
+                      String mounter) {
         this.mountPoint = mountPoint;
         this.loop = loop;
+        this.transport = transport;
+        this.session = session;
+        this.mounter = mounter;
     }
+
+    /** How the file system was mounted: {@code mount(2)}, {@code fusermount} or {@code libfuse}. */
+    String mounter() { return mounter; }
+
+    /** {@value #KERNEL} (this package speaks /dev/fuse) or {@value #LIBFUSE} (libfuse 2 through jnr-fuse). */
+    public String transport() { return transport; }
+
+    /** The kernel transport's session (null for libfuse), for tests that look at what was negotiated. */
+    KernelSession session() { return session; }
 
     /**
      * Mounts {@code ops} at {@code mountPoint} and returns once the mount is live.
@@ -56,9 +83,76 @@ public final class FuseMount implements AutoCloseable {
         if (!Files.isDirectory(mountPoint)) throw new IOException("mount point is not a directory: " + mountPoint);
         Path mp = mountPoint.toRealPath();
         if (isFuseMount(mp)) throw new IOException("already a FUSE mount: " + mp);
+        String fsName = source.replace(",", "_").replace(" ", "_");
+        if (!LIBFUSE.equals(selectedTransport())) {
+            try {
+                return startKernel(ops, mp, fsName, fuseOptions);
+            } catch (IOException | LinkageError e) {
+                LOG.log(Level.WARNING, "kernel FUSE transport unavailable for " + mp + " (" + e.getMessage()
+                        + "); using libfuse 2");
+            }
+        }
+        return startLibfuse(ops, mp, source, fsName, fuseOptions, timeout);
+    }
+
+    /** The transport {@link #start} tries first: {@code -Dexcpfs.fuse.transport} or EXCPFS_FUSE_TRANSPORT. */
+    static String selectedTransport() {
+        String t = System.getProperty(TRANSPORT_PROPERTY, System.getenv("EXCPFS_FUSE_TRANSPORT"));
+        return t == null || t.isBlank() ? KERNEL : t.strip();
+    }
+
+    private static FuseMount startKernel(FileSystemOps ops, Path mp, String fsName, List<String> fuseOptions)
+            throws IOException {
+        List<String> data = new ArrayList<>();
+        for (String o : fuseOptions) {
+            if (!o.equals("ro")) data.add(o);
+        }
+        boolean ro = fuseOptions.contains("ro");
+        FuseDevice device;
+        String how;
+        if (FuseDevice.LIBC.getuid() == 0 && !"fusermount".equals(System.getProperty(MOUNTER_PROPERTY))) {
+            long flags = FuseDevice.MS_NOSUID | FuseDevice.MS_NODEV | (ro ? FuseDevice.MS_RDONLY : 0);
+            device = FuseDevice.mountDirect(mp, fsName, "fuse.excpfs", flags, String.join(",", data));
+            how = "mount(2)";
+        } else {
+            List<String> opts = new ArrayList<>(List.of(ro ? "ro" : "rw", "nosuid", "nodev", "fsname=" + fsName, "subtype=excpfs"));
+            opts.addAll(data);
+            device = FuseDevice.mountWithFusermount(mp, String.join(",", opts));
+            how = "fusermount";
+        }
+        KernelSession session = new KernelSession(ops, device, KernelProtocol.Wanted.DEFAULT);
+        CompletableFuture<Integer> loop = session.start(Integer.getInteger(THREADS_PROPERTY, 8), mp.toString());
+        String readahead = raiseReadahead(mp, Integer.getInteger(READAHEAD_PROPERTY, 1024));
+        LOG.log(Level.INFO, "mounted " + fsName + " at " + mp + " (transport=kernel via " + how + ", fd=" + device.fd()
+                + (data.isEmpty() ? "" : "," + String.join(",", data)) + (ro ? ",ro" : "")
+                + ", " + readahead + ")");
+        return new FuseMount(mp, loop, KERNEL, session, how);
+    }
+
+    /**
+     * Read-ahead of the mount's backing device: FUSE_INIT can only lower the kernel's 128 KiB default, so it is
+     * raised through {@code /sys/class/bdi/<major>:<minor>/read_ahead_kb} where that is writable (root). With
+     * FUSE_MAX_PAGES each read-ahead request is then up to 1 MiB and several are in flight. Returns what it did.
+     */
+    static String raiseReadahead(Path mp, int kib) {
+        if (kib <= 0) return "read_ahead_kb unchanged";
+        try {
+            long dev = ((Number) Files.getAttribute(mp, "unix:dev")).longValue();
+            long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+            long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+            Path knob = Path.of("/sys/class/bdi", major + ":" + minor, "read_ahead_kb");
+            Files.writeString(knob, Integer.toString(kib));
+            return "read_ahead_kb=" + Files.readString(knob).strip();
+        } catch (IOException | RuntimeException e) {
+            return "read_ahead_kb unchanged (" + e.getMessage() + ")";
+        }
+    }
+
+    private static FuseMount startLibfuse(FileSystemOps ops, Path mp, String source, String fsName,
+                                          List<String> fuseOptions, Duration timeout) throws IOException {
         List<String> opts = new ArrayList<>(FIXED_OPTIONS);
         if (!(ops instanceof HiddenNames)) opts.add("hard_remove");
-        opts.add("fsname=" + source.replace(",", "_").replace(" ", "_"));
+        opts.add("fsname=" + fsName);
         opts.addAll(fuseOptions);
         String[] args = {"-o", String.join(",", opts)};
         FuseBoundary fs = new FuseBoundary(ops, "excpfs");
@@ -77,13 +171,13 @@ public final class FuseMount implements AutoCloseable {
         while (!isFuseMount(mp)) {
             if (loop.isDone()) throw new IOException("FUSE mount of " + mp + " failed: " + outcome(loop));
             if (System.nanoTime() > deadline) {
-                new FuseMount(mp, loop).close();
+                new FuseMount(mp, loop, LIBFUSE, null, LIBFUSE).close();
                 throw new IOException("FUSE mount of " + mp + " did not appear within " + timeout);
             }
             sleep(20);
         }
-        LOG.log(Level.INFO, "mounted " + source + " at " + mp + " (" + String.join(",", opts) + ")");
-        return new FuseMount(mp, loop);
+        LOG.log(Level.INFO, "mounted " + source + " at " + mp + " (transport=libfuse, " + String.join(",", opts) + ")");
+        return new FuseMount(mp, loop, LIBFUSE, null, LIBFUSE);
     }
 
     private static String outcome(CompletableFuture<Integer> loop) {
