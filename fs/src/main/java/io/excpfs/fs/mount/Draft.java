@@ -167,7 +167,10 @@ final class Draft {
     }
 
     /**
-     * Seals the changes (if any) into a new version of the inode and pins that version as the new base.
+     * Seals the changes (if any) into a new version of the inode and pins that version as the new base. When the
+     * seal fails, the changes stay in the draft (every handle keeps reading them, and a later seal retries), unless
+     * the store could not keep them (the commit's state is unknown): the draft then holds its pinned version again,
+     * so what its handles read always matches its size.
      *
      * @return the new version, or null when nothing changed
      */
@@ -175,19 +178,47 @@ final class Draft {
         if (!dirty || orphaned) return null;
         if (staging == null) stage(store);
         staging.close();
-        Path p = stagingPath;
-        StagingChecksums s = sums;
         staging = null;
+        VersionInfo v;
+        try {
+            v = store.seal(ino, stagingPath, sums);
+        } catch (FsException | IOException | RuntimeException e) {
+            resume(store, e);
+            throw e;
+        }
         stagingPath = null;
         sums = null;
         dirty = false;
         written = false;
-        VersionInfo v = store.seal(ino, p, s);
-        VersionView next = store.openVersion(v.id());
+        VersionView next;
+        try {
+            next = store.openVersion(v.id());
+        } catch (FsException | IOException | RuntimeException e) {
+            size = base == null ? 0 : base.size();
+            throw e;
+        }
         closeBase();
         base = next;
         size = next.size();
         return v;
+    }
+
+    /** After a failed seal: reopens the staging file the store kept, or falls back to the pinned version. */
+    private void resume(Store store, Exception failure) {
+        try {
+            staging = store.openStaging(stagingPath);
+            sums.changed(0);
+            return;
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+        StoreFileSystem.LOG.log(System.Logger.Level.ERROR, "unsealed changes of inode " + ino + " lost after a failed seal: "
+                + failure.getMessage());
+        stagingPath = null;
+        sums = null;
+        dirty = false;
+        written = false;
+        size = base == null ? 0 : base.size();
     }
 
     /**

@@ -33,6 +33,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -228,7 +229,8 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
                 d.discard();
             }
         }
-        if (gone && !hidden.isEmpty()) hidden.values().removeIf(h -> h.draft() == d);
+        // the last release of a hidden file: libfuse unlinks its hidden name next, so its hide was an unlink
+        if (gone && !hidden.isEmpty() && hidden.values().removeIf(h -> h.draft() == d)) settle(p -> p.ino() == d.ino);
         if (failure != null) throw failure;
     }
 
@@ -250,6 +252,9 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
             if (v != null) LOG.log(Level.DEBUG, "sealed " + v.path() + " as version " + v.id());
         } catch (FsException e) {
             if (e.errno() == Errno.ENOENT) {
+                // removed while the seal ran (an unlink or a rename over it committed first): like the changes of
+                // any removed file, they stay readable through its handles and are never sealed
+                d.orphan();
                 LOG.log(Level.INFO, "changes to a removed file dropped (inode " + d.ino + ")");
                 return;
             }
@@ -320,7 +325,14 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     public void unlink(String path) throws FsException {
         settle(path);
         requireLive(path);
-        if (isHidden(path) && (hidden.remove(path) != null || !exists(path))) return;
+        if (isHidden(path)) {
+            Hidden h = hidden.remove(path);
+            if (h != null) {
+                settle(p -> p.ino() == h.attr().ino());
+                return;
+            }
+            if (!exists(path)) return;
+        }
         long ino = store.stat(path).ino();
         store.unlink(path);
         orphan(ino);
@@ -632,6 +644,8 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     private final Map<String, Hidden> hidden = new ConcurrentHashMap<>();
     private final Set<PendingHide> pendingHides = ConcurrentHashMap.newKeySet();
+    /** Held while pending hides are carried out or consumed; see {@link #settle(Predicate)}. */
+    private final Object hides = new Object();
     private final ScheduledExecutorService settler = settlerThread();
 
     private static ScheduledExecutorService settlerThread() {
@@ -678,7 +692,10 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     /** A rename onto {@code target} stands for the pending hides of that path: it replaces the file itself. */
     private void consumeHide(String target) {
-        if (!pendingHides.isEmpty()) pendingHides.removeIf(p -> p.path().equals(target));
+        if (pendingHides.isEmpty()) return;
+        synchronized (hides) {
+            pendingHides.removeIf(p -> p.path().equals(target));
+        }
     }
 
     /** Carries out, as unlinks, the pending hides a call on {@code path} would see: of that path or one above it. */
@@ -694,16 +711,27 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     private void settle(String path, boolean below) {
         if (pendingHides.isEmpty()) return;
         String dir = path.endsWith("/") ? path : path + "/";
-        for (PendingHide p : pendingHides) {
-            String x = p.path();
-            boolean seen = x.equals(path) || path.startsWith(x + "/") || below && x.startsWith(dir);
-            if (seen && pendingHides.remove(p)) unlinkHidden(p);
-        }
+        settle(p -> p.path().equals(path) || path.startsWith(p.path() + "/") || below && p.path().startsWith(dir));
     }
 
     private void settleAll() {
-        for (PendingHide p : pendingHides) {
-            if (pendingHides.remove(p)) unlinkHidden(p);
+        settle(p -> true);
+    }
+
+    /**
+     * Carries out the pending hides {@code seen} selects. A hide leaves {@link #pendingHides} only once its unlink
+     * is committed, and under {@link #hides}: so a call that would see the path and finds a hide pending waits for
+     * it, and one that finds none sees the unlink done (a hide taken by another thread, the timer's say, is never
+     * skipped while its unlink is still running, which would show the removed name again).
+     */
+    private void settle(Predicate<PendingHide> seen) {
+        if (pendingHides.isEmpty()) return;
+        synchronized (hides) {
+            for (PendingHide p : pendingHides) {
+                if (!seen.test(p)) continue;
+                unlinkHidden(p);
+                pendingHides.remove(p);
+            }
         }
     }
 
