@@ -42,10 +42,18 @@ final class Draft {
         this.ino = ino;
     }
 
-    /** Pins the current version of {@code path} the first time; later handles share it. */
+    /**
+     * Pins the current version of {@code path} the first time; later handles share it. ENOENT when {@code path} no
+     * longer names this draft's inode (it was replaced since it was looked up).
+     */
     synchronized void init(Store store, String path) throws FsException, IOException {
         if (initialised) return;
-        base = store.openCurrent(path);
+        VersionView v = store.openCurrent(path);
+        if (v != null && v.info().ino() != ino) {
+            v.close();
+            throw new FsException(Errno.ENOENT, path + " was replaced while it was opened");
+        }
+        base = v;
         size = base == null ? 0 : base.size();
         initialised = true;
     }
@@ -243,6 +251,7 @@ final class Draft {
         }
         dirty = false;
         written = false;
+        size = 0;
     }
 
     private void closeBase() {
