@@ -229,8 +229,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
                 d.discard();
             }
         }
-        // the last release of a hidden file: libfuse unlinks its hidden name next, so its hide was an unlink
-        if (gone && !hidden.isEmpty() && hidden.values().removeIf(h -> h.draft() == d)) settle(p -> p.ino() == d.ino);
+        if (gone && !hidden.isEmpty()) hidden.values().removeIf(h -> h.draft() == d);
         if (failure != null) throw failure;
     }
 
@@ -326,12 +325,10 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         settle(path);
         requireLive(path);
         if (isHidden(path)) {
-            Hidden h = hidden.remove(path);
-            if (h != null) {
-                settle(p -> p.ino() == h.attr().ino());
-                return;
-            }
-            if (!exists(path)) return;
+            // libfuse unlinks the hidden name after the last release: a hide still pending was an unlink
+            boolean known = hidden.remove(path) != null;
+            settle(p -> p.hiddenPath().equals(path));
+            if (known || !exists(path)) return;
         }
         long ino = store.stat(path).ino();
         store.unlink(path);
@@ -640,7 +637,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     private record Hidden(Attr attr, Draft draft) {}
 
     /** A hide whose outcome (unlink, or the first half of a rename over an open file) is not known yet. */
-    private record PendingHide(String path, long ino) {}
+    private record PendingHide(String path, long ino, String hiddenPath) {}
 
     private final Map<String, Hidden> hidden = new ConcurrentHashMap<>();
     private final Set<PendingHide> pendingHides = ConcurrentHashMap.newKeySet();
@@ -680,13 +677,14 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
      * the path (libfuse does both halves in one request, but not always on one Java thread): a rename onto the path
      * then replaces the file atomically in the store ({@link #consumeHide}); any call that would see the path (on
      * it or below it; a listing, rmdir or rename of a directory above it) carries the hide out as an unlink first,
-     * and so does a timer {@link #SETTLE_MILLIS} later. A daemon crash within that time keeps the file.
+     * and so do libfuse's unlink of the hidden name and a timer {@link #SETTLE_MILLIS} later. A daemon crash within
+     * that time keeps the file.
      */
     private void hide(String path, String hiddenPath) throws FsException {
         settle(path);
         Attr a = store.stat(path);
         hidden.put(hiddenPath, new Hidden(a, draftOf(a)));
-        pendingHides.add(new PendingHide(path, a.ino()));
+        pendingHides.add(new PendingHide(path, a.ino(), hiddenPath));
         settler.schedule(this::settleQuietly, SETTLE_MILLIS, TimeUnit.MILLISECONDS);
     }
 
