@@ -77,7 +77,11 @@ final class Draft {
     /** The unsealed state, or null when everything is sealed; waits for a seal in progress to finish. */
     synchronized Unsealed unsealed() { return dirty && !orphaned ? new Unsealed(size, mtimeNanos) : null; }
 
-    /** Where reads come from: the staging file once changed, else the pinned version. */
+    /**
+     * Where reads come from: the staging file once changed, else the pinned version, whose size the draft then has
+     * (every path that drops the staging file sets the size back, so a read never returns fewer bytes than the
+     * size promises, nor the old version's bytes for changes).
+     */
     synchronized int read(long offset, byte[] dst, int len) throws IOException {
         if (offset >= size || len <= 0) return 0;
         int n = (int) Math.min(len, size - offset);
@@ -90,7 +94,13 @@ final class Draft {
             if (b.position() < n) java.util.Arrays.fill(dst, b.position(), n, (byte) 0);
             return n;
         }
-        return base == null ? 0 : base.readAt(offset, dst, 0, n);
+        long held = base == null ? 0 : base.size();
+        if (offset + n > held) {
+            // an invariant, not a case: without a staging file the draft is exactly its pinned version
+            throw new IOException("inode " + ino + ": size " + size + " runs ahead of its pinned version ("
+                    + held + " bytes)");
+        }
+        return base.readAt(offset, dst, 0, n);
     }
 
     synchronized int write(Store store, long offset, byte[] src, int len, boolean append) throws IOException {
