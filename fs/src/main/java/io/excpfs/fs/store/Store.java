@@ -462,7 +462,7 @@ public final class Store implements AutoCloseable {
             boolean kept = !committed && keepOnFailure && (!moved || putBack(raw, stagingName));
             if (!kept) deleteQuietly(stagingName);
             if (!committed) {
-                if (!kept) deleteQuietly(raw);
+                deleteQuietly(raw);
                 deleteQuietly(sum);
             }
         }
