@@ -42,10 +42,18 @@ final class Draft {
         this.ino = ino;
     }
 
-    /** Pins the current version of {@code path} the first time; later handles share it. */
+    /**
+     * Pins the current version of {@code path} the first time; later handles share it. ENOENT when {@code path} no
+     * longer names this draft's inode (it was replaced since it was looked up).
+     */
     synchronized void init(Store store, String path) throws FsException, IOException {
         if (initialised) return;
-        base = store.openCurrent(path);
+        VersionView v = store.openCurrent(path);
+        if (v != null && v.info().ino() != ino) {
+            v.close();
+            throw new FsException(Errno.ENOENT, path + " was replaced while it was opened");
+        }
+        base = v;
         size = base == null ? 0 : base.size();
         initialised = true;
     }
@@ -69,7 +77,11 @@ final class Draft {
     /** The unsealed state, or null when everything is sealed; waits for a seal in progress to finish. */
     synchronized Unsealed unsealed() { return dirty && !orphaned ? new Unsealed(size, mtimeNanos) : null; }
 
-    /** Where reads come from: the staging file once changed, else the pinned version. */
+    /**
+     * Where reads come from: the staging file once changed, else the pinned version, whose size the draft then has
+     * (every path that drops the staging file sets the size back, so a read never returns fewer bytes than the
+     * size promises, nor the old version's bytes for changes).
+     */
     synchronized int read(long offset, byte[] dst, int len) throws IOException {
         if (offset >= size || len <= 0) return 0;
         int n = (int) Math.min(len, size - offset);
@@ -82,7 +94,13 @@ final class Draft {
             if (b.position() < n) java.util.Arrays.fill(dst, b.position(), n, (byte) 0);
             return n;
         }
-        return base == null ? 0 : base.readAt(offset, dst, 0, n);
+        long held = base == null ? 0 : base.size();
+        if (offset + n > held) {
+            // an invariant, not a case: without a staging file the draft is exactly its pinned version
+            throw new IOException("inode " + ino + ": size " + size + " runs ahead of its pinned version ("
+                    + held + " bytes)");
+        }
+        return base.readAt(offset, dst, 0, n);
     }
 
     synchronized int write(Store store, long offset, byte[] src, int len, boolean append) throws IOException {
@@ -167,7 +185,10 @@ final class Draft {
     }
 
     /**
-     * Seals the changes (if any) into a new version of the inode and pins that version as the new base.
+     * Seals the changes (if any) into a new version of the inode and pins that version as the new base. When the
+     * seal fails, the changes stay in the draft (every handle keeps reading them, and a later seal retries), unless
+     * the store could not keep them (the commit's state is unknown): the draft then holds its pinned version again,
+     * so what its handles read always matches its size.
      *
      * @return the new version, or null when nothing changed
      */
@@ -175,19 +196,47 @@ final class Draft {
         if (!dirty || orphaned) return null;
         if (staging == null) stage(store);
         staging.close();
-        Path p = stagingPath;
-        StagingChecksums s = sums;
         staging = null;
+        VersionInfo v;
+        try {
+            v = store.seal(ino, stagingPath, sums);
+        } catch (FsException | IOException | RuntimeException e) {
+            resume(store, e);
+            throw e;
+        }
         stagingPath = null;
         sums = null;
         dirty = false;
         written = false;
-        VersionInfo v = store.seal(ino, p, s);
-        VersionView next = store.openVersion(v.id());
+        VersionView next;
+        try {
+            next = store.openVersion(v.id());
+        } catch (FsException | IOException | RuntimeException e) {
+            size = base == null ? 0 : base.size();
+            throw e;
+        }
         closeBase();
         base = next;
         size = next.size();
         return v;
+    }
+
+    /** After a failed seal: reopens the staging file the store kept, or falls back to the pinned version. */
+    private void resume(Store store, Exception failure) {
+        try {
+            staging = store.openStaging(stagingPath);
+            sums.changed(0);
+            return;
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+        StoreFileSystem.LOG.log(System.Logger.Level.ERROR, "unsealed changes of inode " + ino + " lost after a failed seal: "
+                + failure.getMessage());
+        stagingPath = null;
+        sums = null;
+        dirty = false;
+        written = false;
+        size = base == null ? 0 : base.size();
     }
 
     /**
@@ -212,6 +261,7 @@ final class Draft {
         }
         dirty = false;
         written = false;
+        size = 0;
     }
 
     private void closeBase() {

@@ -33,6 +33,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -250,6 +251,9 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
             if (v != null) LOG.log(Level.DEBUG, "sealed " + v.path() + " as version " + v.id());
         } catch (FsException e) {
             if (e.errno() == Errno.ENOENT) {
+                // removed while the seal ran (an unlink or a rename over it committed first): like the changes of
+                // any removed file, they stay readable through its handles and are never sealed
+                d.orphan();
                 LOG.log(Level.INFO, "changes to a removed file dropped (inode " + d.ino + ")");
                 return;
             }
@@ -320,7 +324,12 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     public void unlink(String path) throws FsException {
         settle(path);
         requireLive(path);
-        if (isHidden(path) && (hidden.remove(path) != null || !exists(path))) return;
+        if (isHidden(path)) {
+            // libfuse unlinks the hidden name after the last release: a hide still pending was an unlink
+            boolean known = hidden.remove(path) != null;
+            settle(p -> p.hiddenPath().equals(path));
+            if (known || !exists(path)) return;
+        }
         long ino = store.stat(path).ino();
         store.unlink(path);
         orphan(ino);
@@ -628,10 +637,12 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     private record Hidden(Attr attr, Draft draft) {}
 
     /** A hide whose outcome (unlink, or the first half of a rename over an open file) is not known yet. */
-    private record PendingHide(String path, long ino) {}
+    private record PendingHide(String path, long ino, String hiddenPath) {}
 
     private final Map<String, Hidden> hidden = new ConcurrentHashMap<>();
     private final Set<PendingHide> pendingHides = ConcurrentHashMap.newKeySet();
+    /** Held while pending hides are carried out or consumed; see {@link #settle(Predicate)}. */
+    private final Object hides = new Object();
     private final ScheduledExecutorService settler = settlerThread();
 
     private static ScheduledExecutorService settlerThread() {
@@ -666,19 +677,23 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
      * the path (libfuse does both halves in one request, but not always on one Java thread): a rename onto the path
      * then replaces the file atomically in the store ({@link #consumeHide}); any call that would see the path (on
      * it or below it; a listing, rmdir or rename of a directory above it) carries the hide out as an unlink first,
-     * and so does a timer {@link #SETTLE_MILLIS} later. A daemon crash within that time keeps the file.
+     * and so do libfuse's unlink of the hidden name and a timer {@link #SETTLE_MILLIS} later. A daemon crash within
+     * that time keeps the file.
      */
     private void hide(String path, String hiddenPath) throws FsException {
         settle(path);
         Attr a = store.stat(path);
         hidden.put(hiddenPath, new Hidden(a, draftOf(a)));
-        pendingHides.add(new PendingHide(path, a.ino()));
+        pendingHides.add(new PendingHide(path, a.ino(), hiddenPath));
         settler.schedule(this::settleQuietly, SETTLE_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** A rename onto {@code target} stands for the pending hides of that path: it replaces the file itself. */
     private void consumeHide(String target) {
-        if (!pendingHides.isEmpty()) pendingHides.removeIf(p -> p.path().equals(target));
+        if (pendingHides.isEmpty()) return;
+        synchronized (hides) {
+            pendingHides.removeIf(p -> p.path().equals(target));
+        }
     }
 
     /** Carries out, as unlinks, the pending hides a call on {@code path} would see: of that path or one above it. */
@@ -694,16 +709,27 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
     private void settle(String path, boolean below) {
         if (pendingHides.isEmpty()) return;
         String dir = path.endsWith("/") ? path : path + "/";
-        for (PendingHide p : pendingHides) {
-            String x = p.path();
-            boolean seen = x.equals(path) || path.startsWith(x + "/") || below && x.startsWith(dir);
-            if (seen && pendingHides.remove(p)) unlinkHidden(p);
-        }
+        settle(p -> p.path().equals(path) || path.startsWith(p.path() + "/") || below && p.path().startsWith(dir));
     }
 
     private void settleAll() {
-        for (PendingHide p : pendingHides) {
-            if (pendingHides.remove(p)) unlinkHidden(p);
+        settle(p -> true);
+    }
+
+    /**
+     * Carries out the pending hides {@code seen} selects. A hide leaves {@link #pendingHides} only once its unlink
+     * is committed, and under {@link #hides}: so a call that would see the path and finds a hide pending waits for
+     * it, and one that finds none sees the unlink done (a hide taken by another thread, the timer's say, is never
+     * skipped while its unlink is still running, which would show the removed name again).
+     */
+    private void settle(Predicate<PendingHide> seen) {
+        if (pendingHides.isEmpty()) return;
+        synchronized (hides) {
+            for (PendingHide p : pendingHides) {
+                if (!seen.test(p)) continue;
+                unlinkHidden(p);
+                pendingHides.remove(p);
+            }
         }
     }
 

@@ -413,20 +413,29 @@ public final class Store implements AutoCloseable {
 
     /**
      * Like {@link #seal(long, Path)}, with the block sums mostly computed while the staging file was written, so
-     * the seal reads again only what {@code sums} did not see.
+     * the seal reads again only what {@code sums} did not see; and for an open file's changes, which must outlive a
+     * failed seal: a failure known to have committed nothing (ENOENT for a removed inode, ENOSPC, a failed write or
+     * commit) leaves {@code staging} in place with the content it had, so the caller keeps its changes and may seal
+     * them again (it then treats {@code sums} as stale). The staging file is consumed on success, and when the
+     * commit's state is unknown ({@link CommitStateUnknownException}) or it could not be put back (both logged).
      */
     public VersionInfo seal(long ino, Path staging, StagingChecksums sums) throws FsException, IOException {
-        return seal(ino, staging, Long.MIN_VALUE, sums);
+        return seal(ino, staging, Long.MIN_VALUE, sums, true);
     }
 
     private VersionInfo seal(long ino, Path staging, long mtimeNanos, StagingChecksums staged) throws FsException, IOException {
+        return seal(ino, staging, mtimeNanos, staged, false);
+    }
+
+    private VersionInfo seal(long ino, Path staging, long mtimeNanos, StagingChecksums staged, boolean keepOnFailure)
+            throws FsException, IOException {
         writable();
         String id = newId();
         String fanout = fanout(id);
         String raw = fanout + "/" + id + ".raw";
         String sum = fanout + "/" + id + ".sum";
         String stagingName = stagingName(staging);
-        boolean committed = false;
+        boolean committed = false, moved = false;
         try {
             try (BlobChannel ch = blobs.open(stagingName, true)) {
                 ch.force();
@@ -437,6 +446,7 @@ public final class Store implements AutoCloseable {
             createFanout(fanout);
             blobs.writeDurably(sum, sumBytes);
             blobs.rename(stagingName, raw);
+            moved = true;
             blobs.syncDirectory(fanout);
             long size = sums.rawSize();
             long stored = size + sumBytes.length;
@@ -449,11 +459,24 @@ public final class Store implements AutoCloseable {
             if (e.getCause() instanceof CommitStateUnknownException) committed = true;
             throw e;
         } finally {
-            deleteQuietly(stagingName);
+            boolean kept = !committed && keepOnFailure && (!moved || putBack(raw, stagingName));
+            if (!kept) deleteQuietly(stagingName);
             if (!committed) {
                 deleteQuietly(raw);
                 deleteQuietly(sum);
             }
+        }
+    }
+
+    /** Moves the object of a seal that committed nothing back to its staging name; false (logged) when it cannot. */
+    private boolean putBack(String raw, String stagingName) {
+        try {
+            blobs.rename(raw, stagingName);
+            return true;
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "a failed seal could not put " + raw + " back to " + stagingName
+                    + ": the open file's unsealed changes are lost: " + e.getMessage());
+            return false;
         }
     }
 

@@ -3,7 +3,8 @@ package io.excpfs.fs.reliability;
 import io.excpfs.fs.fuse.MountFixture;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -33,6 +35,8 @@ import static org.junit.jupiter.api.Assertions.*;
 @Tag("slow")
 class FsxTest extends DaemonTest {
     static final int OPS = Integer.getInteger("excpfs.fsx.ops", 1500);
+    /** Extra runs as {@code seed:options;seed:options}, e.g. {@code -Dexcpfs.fsx.seeds='7:hot=0,idle=0;8:hot=1'}. */
+    static final String SEEDS = System.getProperty("excpfs.fsx.seeds", "");
     static final List<String> NAMES = List.of("model.safetensors", "ckpt.pt", "d/model.safetensors", "d/optimizer.pt", "data.bin");
 
 
@@ -51,8 +55,19 @@ class FsxTest extends DaemonTest {
     private final List<Handle> handles = new ArrayList<>();
     private final List<String> log_ = new ArrayList<>();
 
+    static Stream<Arguments> runs() {
+        List<Arguments> runs = new ArrayList<>(List.of(Arguments.of(1L, "hot=0,idle=0"), Arguments.of(2L, "hot=0,idle=0"),
+                Arguments.of(3L, "hot=1")));
+        for (String run : SEEDS.split(";")) {
+            if (run.isBlank()) continue;
+            int colon = run.indexOf(':');
+            runs.add(Arguments.of(Long.parseLong(run.substring(0, colon).trim()), run.substring(colon + 1).trim()));
+        }
+        return runs.stream();
+    }
+
     @ParameterizedTest
-    @CsvSource({"1, 'hot=0,idle=0'", "2, 'hot=0,idle=0'", "3, hot=1"})
+    @MethodSource("runs")
     void randomOperationsMatchTheModel(long seed, String options) throws Exception {
         Random r = new Random(seed);
         try (Daemon d = Daemon.start(store, mnt, log, options + ",encode_threads=1")) {
