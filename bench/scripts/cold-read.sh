@@ -16,6 +16,7 @@
 #              they get the cores first: a stand-in for an idle machine, not a replacement
 #              SAME_DAEMON=1 reads VERSIONS in order on one daemon per rep (page cache dropped before each read), e.g.
 #              VERSIONS="1 2" SAME_DAEMON=1: a residual read on its cached base
+#              JFR=DIR records each daemon with Java Flight Recorder (profile settings) into DIR/rep<R>-v<N>.jfr
 set -euo pipefail
 export LC_ALL=C.UTF-8
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,6 +29,7 @@ WORK=${WORK:-/tmp/excpfs-cold-read}
 DROP=${DROP:-1}
 NICE=${NICE:-0}
 SAME_DAEMON=${SAME_DAEMON:-0}
+JFR=${JFR:-}
 STORE="$WORK/store" MNT="$WORK/mnt"
 [[ -d "$SRC/fs/target/lib" ]] || { echo "build $SRC first (fs/target/lib missing)" >&2; exit 2; }
 cp="$SRC/fs/target/classes:$SRC/codec/target/classes:$SRC/cache/target/classes:$SRC/fs/target/lib/*"
@@ -49,9 +51,11 @@ stop() {
 }
 trap stop EXIT
 
-start() {
+start() { # [jfr file name]
+  local jfr=()
+  if [[ -n $JFR ]]; then mkdir -p "$JFR"; jfr=("-XX:StartFlightRecording=settings=profile,filename=$JFR/$1.jfr"); fi
   # shellcheck disable=SC2086
-  nice -n "$NICE" java ${EXCPFS_JAVA_OPTS:--Xmx4g} -cp "$cp" io.excpfs.fs.cli.Main mount "$STORE" "$MNT" -o ro -f 2>>"$WORK/daemon.log" &
+  nice -n "$NICE" java ${EXCPFS_JAVA_OPTS:--Xmx4g} "${jfr[@]}" -cp "$cp" io.excpfs.fs.cli.Main mount "$STORE" "$MNT" -o ro -f 2>>"$WORK/daemon.log" &
   DAEMON=$!
   for _ in $(seq 600); do mountpoint -q "$MNT" && break; sleep 0.1; done
   mountpoint -q "$MNT" || { cat "$WORK/daemon.log" >&2; exit 1; }
@@ -78,9 +82,9 @@ PYEOF
 
 echo "store $STORE_IN, file $FILE, versions $VERSIONS, reps $REPS, build $SRC, $(nproc) cores, nice $NICE"
 for rep in $(seq "$REPS"); do
-  [[ $SAME_DAEMON == 1 ]] && start
+  [[ $SAME_DAEMON == 1 ]] && start "rep$rep"
   for v in $VERSIONS; do
-    [[ $SAME_DAEMON == 1 ]] || start
+    [[ $SAME_DAEMON == 1 ]] || start "rep$rep-v$v"
     path="$MNT/.excp/history/$FILE@$v"
     [[ -e $path ]] || { echo "no $path" >&2; ls "$MNT/.excp/history" >&2; exit 1; }
     if [[ $DROP == 1 ]]; then sync; echo 3 > /proc/sys/vm/drop_caches; fi
