@@ -361,6 +361,7 @@ public final class BaseCache {
     private Reconstruction decodeOne(long id, Reconstruction base, long target, PendingReconstruction progress)
             throws IOException, CorruptVersionException {
         decodes.increment();
+        DecoderWarmUp.yieldToReads();
         try (ObjectStream object = source.open(id)) {
             return Objects.requireNonNull(decoder.decode(object, base, progress), "decoder returned null");
         } catch (CorruptObjectException e) {
