@@ -60,12 +60,16 @@ public final class DecoderWarmUp {
     private static volatile boolean readsStarted;
     private static final String FILE = "warm-up.pt";
     private static final int GAP = 64;
-    /** Parameter shapes, each with exp_avg, exp_avg_sq and a step; the first one is above 2^18 elements. */
-    private static final int[][] SHAPES = {{1024, 384}, {384, 384}, {384}};
+    /**
+     * Parameter shapes, each with exp_avg, exp_avg_sq and a step: the first one is above 2^18 elements; the many
+     * small ones (biases, norms) make the per-stream code (model tables, stream headers) as hot as a real object's
+     * hundreds of regions make it.
+     */
+    private static final int[][] SHAPES = shapes();
     /** Versions encoded at mount: a seed and one residual on it. */
     static final int VERSIONS = 2;
     /** Decodes of each object at mount. */
-    static final int DECODES = 6;
+    static final int DECODES = 10;
     /** Bytes per read of a decoded version, as FUSE asks for them. */
     private static final int REQUEST = 128 << 10;
 
@@ -233,6 +237,12 @@ public final class DecoderWarmUp {
         private static int cols(TensorRegion r) { return r.shape().length == 0 ? 1 : (int) r.shape()[r.shape().length - 1]; }
 
         private static boolean isMoment(Role role) { return role == Role.EXP_AVG || role == Role.EXP_AVG_SQ; }
+    }
+
+    private static int[][] shapes() {
+        List<int[]> s = new ArrayList<>(List.of(new int[] {512, 512}, new int[] {256, 384}));
+        for (int i = 0; i < 24; i++) s.add(new int[] {384});
+        return s.toArray(int[][]::new);
     }
 
     private static Layout layout() {
