@@ -82,8 +82,10 @@ public final class DecoderWarmUp {
             try {
                 long t0 = System.nanoTime();
                 List<Kind> kinds = run(VERSIONS, DECODES, () -> readsStarted);
-                LOG.log(System.Logger.Level.INFO, "decoder warm-up {0} in {1} ms",
-                        kinds.size() < VERSIONS || readsStarted ? "stopped for a read" : "done", (System.nanoTime() - t0) / 1_000_000);
+                long touched = touchHeap(heapToTouch(), () -> readsStarted);
+                LOG.log(System.Logger.Level.INFO, "decoder warm-up {0} in {1} ms{2}",
+                        kinds.size() < VERSIONS || readsStarted ? "stopped for a read" : "done", (System.nanoTime() - t0) / 1_000_000,
+                        touched > 0 ? ", " + (touched >> 20) + " MiB of heap touched" : "");
             } catch (IOException | CorruptObjectException | RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "decoder warm-up failed (reads still work, the first one is slower): " + e, e);
             }
@@ -91,6 +93,47 @@ public final class DecoderWarmUp {
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
         t.start();
+    }
+
+    /**
+     * Bytes of heap {@link #start} touches after the decoders are compiled: the {@code excpfs.warmHeap} system
+     * property (bytes, or with a k, m or g suffix), 0 (off) by default, at most a quarter of the maximum heap.
+     */
+    static long heapToTouch() {
+        String v = System.getProperty("excpfs.warmHeap", "0").trim().toLowerCase(java.util.Locale.ROOT);
+        long unit = 1;
+        if (!v.isEmpty() && "kmg".indexOf(v.charAt(v.length() - 1)) >= 0) {
+            unit = 1L << (10 * ("kmg".indexOf(v.charAt(v.length() - 1)) + 1));
+            v = v.substring(0, v.length() - 1);
+        }
+        long bytes;
+        try {
+            bytes = Long.parseLong(v) * unit;
+        } catch (NumberFormatException e) {
+            LOG.log(System.Logger.Level.WARNING, "excpfs.warmHeap=" + System.getProperty("excpfs.warmHeap") + " is not a size; no heap touched");
+            return 0;
+        }
+        return Math.max(0, Math.min(bytes, Runtime.getRuntime().maxMemory() / 4));
+    }
+
+    /**
+     * Allocates {@code bytes} of large arrays, drops them and collects them, so that the heap regions a COLD read
+     * then fills with its object and reconstruction were already handed to the process by the kernel: a fresh
+     * daemon's first read otherwise spends 0.2-0.3 s of CPU in page faults on a 230 MB checkpoint (BENCHMARKS.md,
+     * COLD first read). The regions stay resident. Stops, without collecting, once {@code stop} says so. Returns
+     * the bytes touched.
+     */
+    static long touchHeap(long bytes, BooleanSupplier stop) {
+        int piece = 32 << 20;
+        List<byte[]> held = new ArrayList<>();
+        long touched = 0;
+        while (touched < bytes && !stop.getAsBoolean()) {
+            held.add(new byte[(int) Math.min(piece, bytes - touched)]);
+            touched += held.get(held.size() - 1).length;
+        }
+        held.clear();
+        if (touched > 0 && !stop.getAsBoolean()) System.gc();
+        return touched;
     }
 
     /** A decode of a stored version is starting: a warm-up still running ends at its next step. */
