@@ -22,6 +22,8 @@ import io.excpfs.codec.TensorRef;
 import io.excpfs.codec.TensorRegion;
 
 import java.io.EOFException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -62,14 +64,16 @@ public final class DecoderWarmUp {
     private static final int GAP = 64;
     /**
      * Parameter shapes, each with exp_avg, exp_avg_sq and a step: the first one is above 2^18 elements; the many
-     * small ones (biases, norms) make the per-stream code (model tables, stream headers) as hot as a real object's
-     * hundreds of regions make it.
+     * small ones (biases, and norms whose weights are about 1) make the per-stream code (model tables, stream
+     * headers, zstd planes) as hot as a real object's hundreds of regions make it.
      */
     private static final int[][] SHAPES = shapes();
     /** Versions encoded at mount: a seed and one residual on it. */
     static final int VERSIONS = 2;
     /** Decodes of each object at mount. */
     static final int DECODES = 10;
+    /** Longest wait for the JIT compilers to finish what the warm-up queued. */
+    private static final long COMPILE_WAIT_MILLIS = 3000;
     /** Bytes per read of a decoded version, as FUSE asks for them. */
     private static final int REQUEST = 128 << 10;
 
@@ -82,6 +86,7 @@ public final class DecoderWarmUp {
             try {
                 long t0 = System.nanoTime();
                 List<Kind> kinds = run(VERSIONS, DECODES, () -> readsStarted);
+                awaitCompilers(COMPILE_WAIT_MILLIS, () -> readsStarted);
                 long touched = touchHeap(heapToTouch(), () -> readsStarted);
                 LOG.log(System.Logger.Level.INFO, "decoder warm-up {0} in {1} ms{2}",
                         kinds.size() < VERSIONS || readsStarted ? "stopped for a read" : "done", (System.nanoTime() - t0) / 1_000_000,
@@ -93,6 +98,27 @@ public final class DecoderWarmUp {
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
         t.start();
+    }
+
+    /**
+     * Waits until the JIT compilers have done no work for 300 ms (the last loops the warm-up made hot are compiled,
+     * or recompiled after a deoptimisation, only after it ran them), at most {@code maxMillis}; sleeps meanwhile.
+     */
+    static void awaitCompilers(long maxMillis, BooleanSupplier stop) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) return;
+        long last = jit.getTotalCompilationTime(), quiet = 0;
+        for (long waited = 0; waited < maxMillis && quiet < 300 && !stop.getAsBoolean(); waited += 50) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            long now = jit.getTotalCompilationTime();
+            quiet = now == last ? quiet + 50 : 0;
+            last = now;
+        }
     }
 
     /**
@@ -237,7 +263,7 @@ public final class DecoderWarmUp {
                 for (int j = 0; j < tensors[i].length; j++) {
                     double g0 = gaussian() * rowScales[i][j / cols];
                     tensors[i][j] = (float) switch (r.role()) {
-                        case PARAM -> 0.02 * g0;
+                        case PARAM -> isNorm(r) ? 1 + 1e-3 * gaussian() : 0.02 * g0;
                         case EXP_AVG -> 1e-3 * g0;
                         case EXP_AVG_SQ -> 1e-7 * Math.abs(g0);
                         default -> 1;
@@ -279,6 +305,9 @@ public final class DecoderWarmUp {
 
         private static int cols(TensorRegion r) { return r.shape().length == 0 ? 1 : (int) r.shape()[r.shape().length - 1]; }
 
+        /** A norm's weight: about 1, so its top byte plane is nearly constant (zstd then beats rANS). */
+        private static boolean isNorm(TensorRegion r) { return r.key().startsWith("model/norm"); }
+
         private static boolean isMoment(Role role) { return role == Role.EXP_AVG || role == Role.EXP_AVG_SQ; }
     }
 
@@ -295,7 +324,8 @@ public final class DecoderWarmUp {
         for (int p = 0; p < SHAPES.length; p++) {
             long[] shape = Arrays.stream(SHAPES[p]).asLongStream().toArray();
             long bytes = 4L * Arrays.stream(SHAPES[p]).asLongStream().reduce(1, (a, b) -> a * b);
-            String[] keys = {"model/layer" + p + ".weight", "optimizer/state/" + p + "/exp_avg",
+            String param = p >= 2 && p % 2 == 1 ? "model/norm" + p + ".weight" : "model/layer" + p + ".weight";
+            String[] keys = {param, "optimizer/state/" + p + "/exp_avg",
                     "optimizer/state/" + p + "/exp_avg_sq", "optimizer/state/" + p + "/step"};
             Role[] roles = {Role.PARAM, Role.EXP_AVG, Role.EXP_AVG_SQ, Role.OTHER_FLOAT};
             for (int k = 0; k < keys.length; k++) {
