@@ -154,6 +154,7 @@ public final class BaseCache {
             r = lookup(versionId);
             if (r == null) {
                 Chain chain = walk(versionId);
+                if (chain.missing.size() > 1) prefetch(List.copyOf(chain.missing).subList(1, chain.missing.size()));
                 Reconstruction base = chain.start != null ? join(chain.start, versionId) : chain.startValue;
                 base = decodeAncestors(chain.missing, base, versionId);
                 r = decodeOne(versionId, base, versionId, progress);
@@ -361,6 +362,7 @@ public final class BaseCache {
     private Reconstruction decodeOne(long id, Reconstruction base, long target, PendingReconstruction progress)
             throws IOException, CorruptVersionException {
         decodes.increment();
+        DecoderWarmUp.yieldToReads();
         try (ObjectStream object = source.open(id)) {
             return Objects.requireNonNull(decoder.decode(object, base, progress), "decoder returned null");
         } catch (CorruptObjectException e) {
@@ -386,6 +388,41 @@ public final class BaseCache {
             if (c instanceof Error err) throw err;
             throw new IllegalStateException("decoding the chain of version " + target + " failed", c);
         }
+    }
+
+    /**
+     * Reads the objects of {@code later} (versions decoded after the first one of a chain, in order) once through, on
+     * a background thread and into nothing, while the first one decodes: their decodes then read them from the
+     * operating system's page cache instead of waiting for the disk. Advisory: a failure here is ignored, the
+     * decode reads (and checks) every object itself.
+     */
+    private void prefetch(List<Long> later) {
+        Runnable read = () -> {
+            byte[] buf = new byte[1 << 20];
+            for (long id : later) {
+                try (ObjectStream object = source.open(id)) {
+                    long size = object.size();
+                    for (long pos = 0; pos < size; pos += buf.length) object.read(pos, buf, 0, (int) Math.min(buf.length, size - pos));
+                } catch (IOException | RuntimeException e) {
+                    return;
+                }
+            }
+        };
+        try {
+            Prefetch.EXECUTOR.execute(read);
+        } catch (RejectedExecutionException e) {
+            // advisory
+        }
+    }
+
+    /** The thread of {@link #prefetch}es: one, so that they read the disk in chain order. */
+    private static final class Prefetch {
+        static final ExecutorService EXECUTOR = new java.util.concurrent.ThreadPoolExecutor(0, 1, 30, java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "excpfs-prefetch");
+                    t.setDaemon(true);
+                    return t;
+                });
     }
 
     /** Threads for the decodes of {@link #open}, created on demand and dropped after a minute idle. */
