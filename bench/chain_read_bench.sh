@@ -11,7 +11,7 @@
 # and the daemon's peak RSS (VmHWM) after each depth's reads.
 #
 # Environment: STORE (required) WORK=/tmp/excpfs-chain-bench DEPTHS="1 2 4 8 16 32" MOUNT_OPTS=ro
-#              EXCPFS_JAVA_OPTS=-Xmx4g OUT=$WORK/chain-read.md
+#              EXCPFS_JAVA_OPTS="-Xmx4g -Xms2g -Dexcpfs.warmHeap=768m" OUT=$WORK/chain-read.md
 # Needs the project built without installing: mvn -o -q -B -pl fs -am package -DskipTests
 set -euo pipefail
 export LC_ALL=C.UTF-8
@@ -22,7 +22,7 @@ WORK=${WORK:-/tmp/excpfs-chain-bench}
 DEPTHS=${DEPTHS:-1 2 4 8 16 32}
 MOUNT_OPTS=${MOUNT_OPTS:-ro}
 OUT=${OUT:-$WORK/chain-read.md}
-JOPTS=${EXCPFS_JAVA_OPTS:--Xmx4g}
+JOPTS=${EXCPFS_JAVA_OPTS:--Xmx4g -Xms2g -Dexcpfs.warmHeap=768m}
 [[ -d "$ROOT/fs/target/classes" && -d "$ROOT/fs/target/lib" ]] ||
   { echo "build first: mvn -o -q -B -pl fs -am package -DskipTests" >&2; exit 2; }
 CP="$ROOT/fs/target/classes:$ROOT/codec/target/classes:$ROOT/cache/target/classes:$ROOT/fs/target/lib/*"

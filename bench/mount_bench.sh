@@ -10,7 +10,7 @@
 #   memory daemon VmHWM (peak RSS) from /proc/<pid>/status at the end.
 #
 # Environment: PRESET=medium (about 19M parameters, ~230 MB checkpoint) REPS=3 WORK=/tmp/excpfs-mount-bench
-#              MOUNT_OPTS= (extra -o options) EXCPFS_JAVA_OPTS=-Xmx4g
+#              MOUNT_OPTS= (extra -o options) EXCPFS_JAVA_OPTS="-Xmx4g -Xms2g -Dexcpfs.warmHeap=768m"
 # Needs the project built (mvn -q -o install -DskipTests; fs/target/lib from mvn package or ./excpfs once).
 set -euo pipefail
 export LC_ALL=C.UTF-8
@@ -39,7 +39,7 @@ opts=()
 [[ -n $MOUNT_OPTS ]] && opts=(-o "$MOUNT_OPTS")
 start_daemon() {
   # shellcheck disable=SC2086
-  java ${EXCPFS_JAVA_OPTS:--Xmx4g} -cp "$cp" io.excpfs.fs.cli.Main mount "$STORE" "$MNT" "${opts[@]}" -f 2>>"$WORK/daemon.log" &
+  java ${EXCPFS_JAVA_OPTS:--Xmx4g -Xms2g -Dexcpfs.warmHeap=768m} -cp "$cp" io.excpfs.fs.cli.Main mount "$STORE" "$MNT" "${opts[@]}" -f 2>>"$WORK/daemon.log" &
   DAEMON=$!
   for _ in $(seq 600); do mountpoint -q "$MNT" && break; sleep 0.1; done
   mountpoint -q "$MNT" || { cat "$WORK/daemon.log" >&2; exit 1; }

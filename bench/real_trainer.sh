@@ -10,7 +10,7 @@
 #              HOT=0 (excpfs --hot; every method resumes from the newest checkpoint excpfs keeps COLD)
 #              ZSTD_LEVEL=19  REF_ALPHAS="5e-5 2e-4 5e-4"  ALPHAS="5e-5 2e-4 5e-4"  BUDGETS="0.25 0.5 1 1.5"
 #              MOUNT=1 (also train through a mount) MOUNT_HOTS="1" (its hot= values; each resumes from its
-#              newest COLD checkpoint, against the exact resume from the same checkpoint)  EXCPFS_JAVA_OPTS=-Xmx4g
+#              newest COLD checkpoint, against the exact resume from the same checkpoint)  EXCPFS_JAVA_OPTS="-Xmx4g -Xms2g -Dexcpfs.warmHeap=768m"
 #              PNG_REF=path of the rate-quality PNG as the markdown names it (default $WORK/rate-quality.png)
 #              PARALLEL=1 (run the lossless baselines, the ExCP reference and the mount run beside the excpfs imports)
 #              WRITE_BENCHMARKS=1 (update the "## Real trainer" section of BENCHMARKS.md)
@@ -36,7 +36,7 @@ BUDGETS=${BUDGETS-0.25 0.5 1 1.5}
 MOUNT=${MOUNT:-1}
 MOUNT_HOTS=${MOUNT_HOTS:-1}
 PARALLEL=${PARALLEL:-0}
-JOPTS=${EXCPFS_JAVA_OPTS:--Xmx4g}
+JOPTS=${EXCPFS_JAVA_OPTS:--Xmx4g -Xms2g -Dexcpfs.warmHeap=768m}
 COMMAND=${COMMAND:-"LAYOUT=$LAYOUT PRESET=$PRESET STEPS=$STEPS EVERY=$EVERY RESUME_STEPS=$RESUME_STEPS HOT=$HOT bench/real_trainer.sh"}
 
 "$PY" -c 'import torch, numpy' 2>/dev/null || { echo "$PY with torch and numpy is required" >&2; exit 2; }

@@ -13,7 +13,7 @@
 #
 # Needs root (drop_caches) and the tree built with `mvn -o -q -B -pl fs -am package -Dmaven.test.skip=true`.
 # Environment: STORE=/tmp/coldread-bench/store FILE=ckpt.pt VERSIONS="2 1" REPS=3 WORK=/tmp/excpfs-cold-read
-#              EXCPFS_JAVA_OPTS="-Xmx4g -Xms2g" (the launcher's) DROP=1 (0: keep the page cache, e.g. without root)
+#              EXCPFS_JAVA_OPTS="-Xmx4g -Xms2g -Dexcpfs.warmHeap=768m" (the launcher's) DROP=1 (0: keep the page cache, e.g. without root)
 #              NICE=-20 runs the daemon and cat at that nice level (root), so that on a machine busy with other work
 #              they get the cores first: a stand-in for an idle machine, not a replacement
 #              SAME_DAEMON=1 reads VERSIONS in order on one daemon per rep (page cache dropped before each read), e.g.
@@ -62,7 +62,7 @@ start() { # [jfr file name]
   # shellcheck disable=SC2086
   local warm0
   warm0=$(grep -c "decoder warm-up" "$WORK/daemon.log" 2>/dev/null || true)
-  nice -n "$NICE" java ${EXCPFS_JAVA_OPTS:--Xmx4g -Xms2g} "${jfr[@]}" -cp "$cp" io.excpfs.fs.cli.Main --log-level info mount "$STORE" "$MNT" -o ro -f 2>>"$WORK/daemon.log" &
+  nice -n "$NICE" java ${EXCPFS_JAVA_OPTS:--Xmx4g -Xms2g -Dexcpfs.warmHeap=768m} "${jfr[@]}" -cp "$cp" io.excpfs.fs.cli.Main --log-level info mount "$STORE" "$MNT" -o ro -f 2>>"$WORK/daemon.log" &
   DAEMON=$!
   for _ in $(seq 600); do mountpoint -q "$MNT" && break; sleep 0.1; done
   mountpoint -q "$MNT" || { cat "$WORK/daemon.log" >&2; exit 1; }

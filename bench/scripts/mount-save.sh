@@ -8,7 +8,7 @@
 #   bench/scripts/mount-save.sh                      # this tree
 #   SRC=/path/to/other/checkout bench/scripts/mount-save.sh   # same script, another build (before/after figures)
 #
-# Environment: PRESET=medium REPS=8 WORK=/tmp/excpfs-mount-save MOUNT_OPTS= EXCPFS_JAVA_OPTS=-Xmx4g
+# Environment: PRESET=medium REPS=8 WORK=/tmp/excpfs-mount-save MOUNT_OPTS= EXCPFS_JAVA_OPTS="-Xmx4g -Xms2g -Dexcpfs.warmHeap=768m"
 # Needs the tree built with `mvn -o -q -pl fs -am package -Dmaven.test.skip=true` (fs/target/lib).
 set -euo pipefail
 export LC_ALL=C.UTF-8
@@ -29,7 +29,7 @@ mkdir -p "$STORE" "$MNT" "$PLAIN"
 opts=()
 [[ -n $MOUNT_OPTS ]] && opts=(-o "$MOUNT_OPTS")
 # shellcheck disable=SC2086
-java ${EXCPFS_JAVA_OPTS:--Xmx4g} -cp "$cp" io.excpfs.fs.cli.Main mount "$STORE" "$MNT" "${opts[@]}" -f 2>>"$WORK/daemon.log" &
+java ${EXCPFS_JAVA_OPTS:--Xmx4g -Xms2g -Dexcpfs.warmHeap=768m} -cp "$cp" io.excpfs.fs.cli.Main mount "$STORE" "$MNT" "${opts[@]}" -f 2>>"$WORK/daemon.log" &
 DAEMON=$!
 trap 'fusermount -u "$MNT" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 for _ in $(seq 600); do mountpoint -q "$MNT" && break; sleep 0.1; done
