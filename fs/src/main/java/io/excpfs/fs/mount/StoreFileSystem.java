@@ -1,7 +1,6 @@
 package io.excpfs.fs.mount;
 
 import io.excpfs.fs.fuse.Caller;
-import io.excpfs.fs.fuse.DirectReads;
 import io.excpfs.fs.fuse.DirectWrites;
 import io.excpfs.fs.fuse.HandleAttributes;
 import io.excpfs.fs.fuse.HiddenNames;
@@ -60,8 +59,7 @@ import java.util.regex.Pattern;
  *     {@code user.excp.version}, {@code user.excp.lineage} and {@code user.excp.ratio} (raw/stored bytes).</li>
  * </ul>
  */
-public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint, DirectWrites, DirectReads,
-        HiddenNames {
+public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint, DirectWrites, HiddenNames {
     static final System.Logger LOG = System.getLogger(StoreFileSystem.class.getName());
     static final String CONTROL = "/.excp", HISTORY = "/.excp/history", FLUSH = "/.excp/flush";
     static final String XATTR_PREFIX = "user.excp.";
@@ -490,31 +488,6 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         } catch (IOException e) {
             throw io("read of handle " + fh + " at " + offset, e);
         }
-    }
-
-    /**
-     * A read-only handle of a sealed version reads straight into {@code dst} (a HOT version: one {@code pread} into
-     * the kernel's reply buffer, checked there, concurrently with other reads of it); other handles go through
-     * {@link #read(long, long, byte[], int)}.
-     */
-    @Override
-    public int read(long fh, long offset, ByteBuffer dst) throws FsException {
-        if (!(handle(fh) instanceof ViewHandle v)) {
-            byte[] b = new byte[dst.remaining()];
-            int n = read(fh, offset, b, b.length);
-            dst.put(b, 0, n);
-            return n;
-        }
-        VersionView view = v.view();
-        if (view == null || offset >= view.size() || !dst.hasRemaining()) return 0;
-        int n = (int) Math.min(dst.remaining(), view.size() - offset);
-        try {
-            view.readFully(offset, dst.slice(dst.position(), n));
-        } catch (IOException e) {
-            throw io("read of handle " + fh + " at " + offset, e);
-        }
-        dst.position(dst.position() + n);
-        return n;
     }
 
     @Override

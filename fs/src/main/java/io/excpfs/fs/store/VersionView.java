@@ -3,7 +3,6 @@ package io.excpfs.fs.store;
 import io.excpfs.codec.ByteSource;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 
 /**
  * A pinned read view of one version: stays readable, with the same bytes, until closed, even when its path is
@@ -38,28 +37,6 @@ public final class VersionView implements ByteSource {
         source.read(pos, dst, off, n);
         return n;
     }
-
-    /**
-     * Reads exactly {@code dst.remaining()} bytes at {@code pos} into {@code dst} (consumed). A HOT version reads
-     * straight into {@code dst} (a direct buffer over the kernel's reply takes no copy on the heap) and concurrently
-     * with other reads of it.
-     */
-    public void readFully(long pos, ByteBuffer dst) throws IOException {
-        if (source instanceof HotSource hot) {
-            hot.read(pos, dst);
-            return;
-        }
-        byte[] b = SCRATCH.get();
-        if (b.length < dst.remaining()) {
-            b = new byte[dst.remaining()];
-            SCRATCH.set(b);
-        }
-        int n = dst.remaining();
-        source.read(pos, b, 0, n);
-        dst.put(b, 0, n);
-    }
-
-    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[128 * 1024]);
 
     /**
      * Waits until every byte of the version can be read (a COLD version is reconstructed while it is read); throws
