@@ -23,11 +23,7 @@ import java.io.ByteArrayOutputStream;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The jnr-fuse callbacks: a thin, total boundary over {@link FileSystemOps}. Each callback delegates, maps
@@ -49,8 +45,7 @@ final class FuseBoundary extends FuseStubFS {
 
     private final FileSystemOps ops;
     private final String fsName;
-    /** Process (thread group) that opened each handle, to tell its close(2) from that of an inherited copy. */
-    private final Map<Long, Integer> openers = new ConcurrentHashMap<>();
+    private final Openers openers = new Openers();
     private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[256 * 1024]);
 
     FuseBoundary(FileSystemOps ops, String fsName) {
@@ -107,22 +102,14 @@ final class FuseBoundary extends FuseStubFS {
         }
     }
 
-    /**
-     * The thread group of the requesting thread (FUSE reports the thread id), or -1 when unknown. A close(2) by
-     * another process than the opener is an inherited descriptor closing (fork, exec, a shell's dup2 in a child):
-     * it must not seal the file under the opener's feet.
-     */
-    private int callerProcess() {
+    /** The thread id of the requesting thread (FUSE reports the thread, not its process), or -1 when unknown. */
+    private int callerThread() {
         try {
-            int tid = getContext().pid.intValue();
-            if (tid <= 0) return -1;
-            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(tid), "status"))) {
-                if (line.startsWith("Tgid:")) return Integer.parseInt(line.substring(5).strip());
-            }
+            return getContext().pid.intValue();
         } catch (Exception e) {
-            LOG.log(Level.DEBUG, "no thread group for the caller: " + e);
+            LOG.log(Level.DEBUG, "no FUSE context for the caller: " + e);
+            return -1;
         }
-        return -1;
     }
 
     private static String nonNull(String path) throws FsException {
@@ -319,7 +306,7 @@ final class FuseBoundary extends FuseStubFS {
         return asCaller("create", path, () -> {
             long fh = ops.create(path, (int) mode & 07777, fi.flags.get());
             fi.fh.set(fh);
-            openers.put(fh, callerProcess());
+            openers.opened(fh, callerThread());
             return 0;
         });
     }
@@ -329,7 +316,7 @@ final class FuseBoundary extends FuseStubFS {
         return total("open", path, () -> {
             long fh = ops.open(path, fi.flags.get());
             fi.fh.set(fh);
-            openers.put(fh, callerProcess());
+            openers.opened(fh, callerThread());
             if (ops instanceof PageCacheHint hint && hint.keepCache(fh)) keepCache(fi);
             return 0;
         });
@@ -380,10 +367,7 @@ final class FuseBoundary extends FuseStubFS {
     public int flush(String path, FuseFileInfo fi) {
         return total("flush", path, () -> {
             long fh = fi.fh.get();
-            Integer opener = openers.get(fh);
-            int closer = callerProcess();
-            if (opener != null && opener > 0 && closer > 0 && closer != opener) return 0;
-            ops.flush(fh);
+            if (openers.isOpenersClose(fh, callerThread())) ops.flush(fh);
             return 0;
         });
     }
@@ -391,7 +375,7 @@ final class FuseBoundary extends FuseStubFS {
     @Override
     public int release(String path, FuseFileInfo fi) {
         return total("release", path, () -> {
-            openers.remove(fi.fh.get());
+            openers.released(fi.fh.get());
             ops.release(fi.fh.get());
             return 0;
         });

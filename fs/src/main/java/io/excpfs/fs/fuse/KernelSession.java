@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +45,7 @@ final class KernelSession {
     private final KernelProtocol.Wanted wanted;
     private final NodeTable nodes = new NodeTable();
     private final ReadWriteLock namespace = new ReentrantReadWriteLock();
-    private final Map<Long, Integer> openers = new ConcurrentHashMap<>();
+    private final Openers openers = new Openers();
     private final Map<Long, List<byte[]>> listings = new ConcurrentHashMap<>();
     private final AtomicLong nextDirHandle = new AtomicLong(1);
     private final AtomicInteger largestWrite = new AtomicInteger();
@@ -457,23 +455,6 @@ final class KernelSession {
 
     // ------------------------------------------------------------------------------------------- files
 
-    /**
-     * The thread group of the requesting thread (FUSE reports the thread id), or -1 when unknown. A close(2) by
-     * another process than the opener is an inherited descriptor closing (fork, exec, a shell's dup2 in a child):
-     * it must not seal the file under the opener's feet.
-     */
-    private static int processOf(int tid) {
-        if (tid <= 0) return -1;
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(tid), "status"))) {
-                if (line.startsWith("Tgid:")) return Integer.parseInt(line.substring(5).strip());
-            }
-        } catch (Exception e) {
-            LOG.log(Level.DEBUG, "no thread group for the caller: " + e);
-        }
-        return -1;
-    }
-
     private boolean opened(Request r, long node, long fh, int openFlags) throws IOException {
         try {
             nodes.opened(node);
@@ -481,7 +462,7 @@ final class KernelSession {
             releaseUnseen(fh);
             return r.error(e.errno().code);
         }
-        openers.put(fh, processOf(r.pid));
+        openers.opened(fh, r.pid);
         boolean alive = r.reply(openOut(r.out, OUT_HEADER, fh, openFlags));
         if (!r.delivered) closeUnseen(node, fh);
         return alive;
@@ -489,7 +470,7 @@ final class KernelSession {
 
     /** A handle whose open the kernel never saw (the open was interrupted): released here, as libfuse 2 does. */
     private void closeUnseen(long node, long fh) {
-        openers.remove(fh);
+        openers.released(fh);
         releaseUnseen(fh);
         if (nodes.released(node)) unlinkHidden(node);
     }
@@ -525,7 +506,7 @@ final class KernelSession {
             ops.release(fh);
             throw e;
         }
-        openers.put(fh, processOf(r.pid));
+        openers.opened(fh, r.pid);
         int at = OUT_HEADER + KernelProtocol.entry(r.out, OUT_HEADER, id, a, ENTRY_SECONDS, ATTR_SECONDS);
         boolean alive = r.reply(at - OUT_HEADER + openOut(r.out, at, fh, 0));
         if (!r.delivered) {
@@ -574,10 +555,7 @@ final class KernelSession {
     }
 
     private void flushHandle(long fh, int pid) throws FsException {
-        Integer opener = openers.get(fh);
-        int closer = processOf(pid);
-        if (opener != null && opener > 0 && closer > 0 && closer != opener) return;
-        ops.flush(fh);
+        if (openers.isOpenersClose(fh, pid)) ops.flush(fh);
     }
 
     private boolean flush(Request r) throws FsException, IOException {
@@ -596,7 +574,7 @@ final class KernelSession {
             error = e.errno().code;
         }
         try {
-            openers.remove(fh);
+            openers.released(fh);
             ops.release(fh);
         } catch (FsException e) {
             if (e.errno() == Errno.EIO) LOG.log(Level.WARNING, "release of handle " + fh + ": " + e.getMessage(), e);
