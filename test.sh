@@ -5,7 +5,7 @@ set -euo pipefail
 export LC_ALL=C.UTF-8
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 
-pkgs=(fuse libfuse2 python3-torch libopenblas0-pthread p7zip-full)
+pkgs=(fuse libfuse2 python3-torch libopenblas0-pthread p7zip-full util-linux-extra)
 command -v java >/dev/null || pkgs+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || pkgs+=(maven)
 missing=()

@@ -25,8 +25,9 @@ import java.util.concurrent.TimeoutException;
  * itself ({@link KernelSession}: 1 MiB requests, atomic O_TRUNC, libfuse 2's hidden names), mounted with mount(2)
  * as root or through fusermount otherwise; {@value #LIBFUSE} is libfuse 2 through jnr-fuse ({@link FuseBoundary},
  * options {@code big_writes,max_write=131072,atomic_o_trunc,subtype=excpfs}, and {@code hard_remove} unless the
- * ops understand libfuse's {@link HiddenNames}), also used when the kernel transport cannot mount. Neither uses
- * {@code direct_io}, so the page cache and mmap work.
+ * ops understand libfuse's {@link HiddenNames}), also used when the kernel transport cannot mount. Reads always
+ * go through the page cache, so mmap works; on Linux 6.6 and later the kernel transport opens write-only handles
+ * with {@code FOPEN_DIRECT_IO} ({@link #DIRECT_WRITES_PROPERTY}).
  */
 public final class FuseMount implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(FuseMount.class.getName());
@@ -42,6 +43,8 @@ public final class FuseMount implements AutoCloseable {
     static final String MOUNTER_PROPERTY = "excpfs.fuse.mounter";
     /** Read-ahead in KiB set on kernel-transport mounts (0 keeps the kernel's). */
     static final String READAHEAD_PROPERTY = "excpfs.fuse.readahead_kb";
+    /** {@code false} keeps write-only opens in the page cache (see {@link KernelSession}'s direct writes). */
+    static final String DIRECT_WRITES_PROPERTY = "excpfs.fuse.direct_writes";
     public static final String KERNEL = "kernel", LIBFUSE = "libfuse";
 
     private final Path mountPoint;
@@ -120,7 +123,9 @@ public final class FuseMount implements AutoCloseable {
             device = FuseDevice.mountWithFusermount(mp, String.join(",", opts));
             how = "fusermount";
         }
-        KernelSession session = new KernelSession(ops, device, KernelProtocol.Wanted.DEFAULT);
+        KernelProtocol.Wanted d = KernelProtocol.Wanted.DEFAULT;
+        boolean direct = !"false".equals(System.getProperty(DIRECT_WRITES_PROPERTY));
+        KernelSession session = new KernelSession(ops, device, new KernelProtocol.Wanted(d.maxWrite(), d.maxReadahead(), d.maxBackground(), direct));
         CompletableFuture<Integer> loop = session.start(Integer.getInteger(THREADS_PROPERTY, 8), mp.toString());
         String readahead = raiseReadahead(mp, Integer.getInteger(READAHEAD_PROPERTY, 1024));
         LOG.log(Level.INFO, "mounted " + fsName + " at " + mp + " (transport=kernel via " + how + ", fd=" + device.fd()

@@ -40,7 +40,14 @@ final class KernelProtocol {
     static final int GETATTR_FH = 1;
     static final int RELEASE_FLUSH = 1;
     static final int FSYNC_FDATASYNC = 1;
-    static final int FOPEN_KEEP_CACHE = 1 << 1;
+    static final int FOPEN_DIRECT_IO = 1, FOPEN_KEEP_CACHE = 1 << 1;
+    /** {@code fuse_notify_code} of an unsolicited message that drops the kernel's cache of an inode. */
+    static final int NOTIFY_INVAL_INODE = 2;
+    /**
+     * The first minor (Linux 6.6) whose kernels invalidate cached pages over the range of a {@code FOPEN_DIRECT_IO}
+     * write before sending it, so such writes stay coherent with other descriptors' page cache.
+     */
+    static final int COHERENT_DIRECT_WRITES_MINOR = 39;
     static final long UNKNOWN_INO = 0xffffffffL;
 
     /** Sizes of argument records (at minor ≥ 28). */
@@ -67,9 +74,12 @@ final class KernelProtocol {
         }
     }
 
-    /** What this transport asks for. */
-    record Wanted(int maxWrite, int maxReadahead, int maxBackground) {
-        static final Wanted DEFAULT = new Wanted(1 << 20, 1 << 20, 64);
+    /**
+     * What this transport asks for. {@code directWrites}: write-only opens bypass the kernel's page cache
+     * ({@code FOPEN_DIRECT_IO}), where the kernel keeps such writes coherent ({@link #directWrites}).
+     */
+    record Wanted(int maxWrite, int maxReadahead, int maxBackground, boolean directWrites) {
+        static final Wanted DEFAULT = new Wanted(1 << 20, 1 << 20, 64, true);
 
         int maxPages() { return Math.max(1, maxWrite / 4096); }
     }
@@ -92,6 +102,22 @@ final class KernelProtocol {
         int background = wanted.maxBackground();
         return new InitReply(MAJOR, Math.min(in.minor(), MINOR), readahead, flags, background, background * 3 / 4,
                 maxWrite, 1, maxPages);
+    }
+
+    /** Whether write-only opens get {@code FOPEN_DIRECT_IO} on the kernel that sent {@code in}. */
+    static boolean directWrites(InitRequest in, Wanted wanted) {
+        return wanted.directWrites() && in.minor() >= COHERENT_DIRECT_WRITES_MINOR;
+    }
+
+    /**
+     * {@code FUSE_NOTIFY_INVAL_INODE} for {@code nodeId}: its attributes and all its cached pages (offset 0,
+     * length 0 = to the end). Returns the message length.
+     */
+    static int invalInode(ByteBuffer out, long nodeId) {
+        int length = OUT_HEADER + 24;
+        outHeader(out, length, NOTIFY_INVAL_INODE, 0);
+        out.putLong(OUT_HEADER, nodeId).putLong(OUT_HEADER + 8, 0).putLong(OUT_HEADER + 16, 0);
+        return length;
     }
 
     static void outHeader(ByteBuffer out, int length, int error, long unique) {

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,6 +54,10 @@ final class KernelSession {
     private final CompletableFuture<Integer> done = new CompletableFuture<>();
     private final AtomicInteger running = new AtomicInteger();
     private volatile InitReply init;
+    /** Whether write-only opens bypass the page cache ({@link KernelProtocol#directWrites}); set by INIT. */
+    private volatile boolean directWrites;
+    /** Handles opened with {@code FOPEN_DIRECT_IO}, until released. */
+    private final Set<Long> directHandles = ConcurrentHashMap.newKeySet();
 
     KernelSession(FileSystemOps ops, FuseDevice device, KernelProtocol.Wanted wanted) {
         this.ops = ops;
@@ -77,6 +82,9 @@ final class KernelSession {
     int largestRead() { return largestRead.get(); }
 
     InitReply negotiated() { return init; }
+
+    /** Whether write-only handles are opened with {@code FOPEN_DIRECT_IO} on this connection. */
+    boolean directWrites() { return directWrites; }
 
     NodeTable nodes() { return nodes; }
 
@@ -265,7 +273,8 @@ final class KernelSession {
             return r.error(Errno.EIO.code);
         }
         init = reply;
-        LOG.log(Level.DEBUG, "FUSE INIT: kernel " + req + ", reply " + reply);
+        directWrites = KernelProtocol.directWrites(req, wanted);
+        LOG.log(Level.DEBUG, "FUSE INIT: kernel " + req + ", reply " + reply + ", direct writes " + directWrites);
         return r.reply(reply.write(r.out, OUT_HEADER));
     }
 
@@ -468,6 +477,18 @@ final class KernelSession {
         return alive;
     }
 
+    /**
+     * {@code FOPEN_DIRECT_IO} for a write-only handle where the kernel keeps it coherent, else 0. The writer's
+     * bytes then come to the daemon straight from its buffer, in requests of up to 1 MiB, instead of first being
+     * copied into page-cache pages that only a reader could use: a torch.save is written once into the staging
+     * file rather than twice through two page caches. Reads of the file keep the page cache and mmap.
+     */
+    private int writeMode(int flags, long fh) {
+        if (!directWrites || (flags & FileSystemOps.O_ACCMODE) != FileSystemOps.O_WRONLY) return 0;
+        directHandles.add(fh);
+        return FOPEN_DIRECT_IO;
+    }
+
     /** A handle whose open the kernel never saw (the open was interrupted): released here, as libfuse 2 does. */
     private void closeUnseen(long node, long fh) {
         openers.released(fh);
@@ -476,6 +497,7 @@ final class KernelSession {
     }
 
     private void releaseUnseen(long fh) {
+        directHandles.remove(fh);
         try {
             ops.release(fh);
         } catch (FsException | RuntimeException e) {
@@ -487,7 +509,7 @@ final class KernelSession {
         int flags = r.in.getInt(IN_HEADER);
         long fh = ops.open(nodes.path(r.node), flags);
         int openFlags = ops instanceof PageCacheHint hint && hint.keepCache(fh) ? FOPEN_KEEP_CACHE : 0;
-        return opened(r, r.node, fh, openFlags);
+        return opened(r, r.node, fh, openFlags | writeMode(flags, fh));
     }
 
     private boolean create(Request r) throws FsException, IOException {
@@ -508,7 +530,7 @@ final class KernelSession {
         }
         openers.opened(fh, r.pid);
         int at = OUT_HEADER + KernelProtocol.entry(r.out, OUT_HEADER, id, a, ENTRY_SECONDS, ATTR_SECONDS);
-        boolean alive = r.reply(at - OUT_HEADER + openOut(r.out, at, fh, 0));
+        boolean alive = r.reply(at - OUT_HEADER + openOut(r.out, at, fh, writeMode(flags, fh)));
         if (!r.delivered) {
             closeUnseen(id, fh);
             nodes.forget(id, 1);
@@ -559,8 +581,26 @@ final class KernelSession {
     }
 
     private boolean flush(Request r) throws FsException, IOException {
-        flushHandle(r.in.getLong(IN_HEADER), r.pid);
+        long fh = r.in.getLong(IN_HEADER);
+        try {
+            flushHandle(fh, r.pid);
+        } finally {
+            dropCachedPagesAfterDirectWrites(r, fh);
+        }
         return r.reply(0);
+    }
+
+    /**
+     * After a close of a {@code FOPEN_DIRECT_IO} handle: drops the kernel's cached pages and attributes of the file
+     * ({@code FUSE_NOTIFY_INVAL_INODE}). Since 6.6 the kernel invalidates a direct write's range before sending it,
+     * but a reader may cache that range again from the daemon before the write arrives; newer kernels invalidate
+     * after the write as well, older ones rely on this. Once the writer has closed, every descriptor reads what it
+     * wrote. Sent before the FLUSH reply, so it is done when close(2) returns.
+     */
+    private void dropCachedPagesAfterDirectWrites(Request r, long fh) throws IOException {
+        if (!directHandles.contains(fh)) return;
+        int outcome = device.write(r.outAddress, KernelProtocol.invalInode(r.out, r.node));
+        if (outcome == FuseDevice.CONNECTION_GONE) LOG.log(Level.DEBUG, "cache of node " + r.node + " not dropped: connection gone");
     }
 
     /** The last close of a handle; after the last one of a hidden node, its hidden name is unlinked. */
@@ -569,11 +609,18 @@ final class KernelSession {
         int releaseFlags = r.in.getInt(IN_HEADER + 12);
         int error = 0;
         try {
-            if ((releaseFlags & RELEASE_FLUSH) != 0) flushHandle(fh, r.pid);
+            if ((releaseFlags & RELEASE_FLUSH) != 0) {
+                try {
+                    flushHandle(fh, r.pid);
+                } finally {
+                    dropCachedPagesAfterDirectWrites(r, fh);
+                }
+            }
         } catch (FsException e) {
             error = e.errno().code;
         }
         try {
+            directHandles.remove(fh);
             openers.released(fh);
             ops.release(fh);
         } catch (FsException e) {

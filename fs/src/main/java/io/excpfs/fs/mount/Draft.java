@@ -21,6 +21,8 @@ import java.time.Instant;
  */
 final class Draft {
     private static final int COPY_CHUNK = 1 << 20;
+    /** Sequential writes start their way to the disk every this many bytes ({@link #startWriteback}). */
+    private static final int WRITEBACK_CHUNK = 8 << 20;
 
     final long ino;
     /** Open handles on this draft, and those of them that may write; guarded by the owner's draft table. */
@@ -32,6 +34,8 @@ final class Draft {
     private Store stagingStore;
     /** Block sums of the staging file, kept up to date by every write through this draft. */
     private StagingChecksums sums;
+    /** Where the staging file's next write-out starts: what lies before was handed to the kernel already. */
+    private long writebackFrom;
     private long size;
     private long mtimeNanos;
     private boolean dirty;
@@ -124,7 +128,18 @@ final class Draft {
         size = Math.max(size, at + len);
         written = true;
         touch();
+        startWriteback(at + len);
         return len;
+    }
+
+    /**
+     * Once sequential writes have gone {@link #WRITEBACK_CHUNK} past the last write-out, starts writing them to the
+     * disk in the background, so the seal's fsync waits only for the tail instead of the whole checkpoint.
+     */
+    private void startWriteback(long end) {
+        if (end - writebackFrom < WRITEBACK_CHUNK) return;
+        staging.startWriteback(writebackFrom, end - writebackFrom);
+        writebackFrom = end;
     }
 
     synchronized void truncate(Store store, long newSize) throws FsException, IOException {
@@ -182,6 +197,7 @@ final class Draft {
         staging = ch;
         stagingStore = store;
         sums = copied;
+        writebackFrom = 0;
     }
 
     /**

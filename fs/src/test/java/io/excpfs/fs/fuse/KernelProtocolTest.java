@@ -49,6 +49,29 @@ class KernelProtocolTest {
     }
 
     @Test
+    void writeOnlyOpensBypassThePageCacheOnlyWhereTheKernelKeepsThatCoherent() {
+        assertTrue(directWrites(new InitRequest(7, 44, 0, OFFERED), Wanted.DEFAULT), "Linux 6.18");
+        assertTrue(directWrites(new InitRequest(7, 39, 0, OFFERED), Wanted.DEFAULT), "Linux 6.6");
+        assertFalse(directWrites(new InitRequest(7, 38, 0, OFFERED), Wanted.DEFAULT),
+                "before 6.6 a direct write left other descriptors' cached pages stale");
+        Wanted off = new Wanted(1 << 20, 1 << 20, 64, false);
+        assertFalse(directWrites(new InitRequest(7, 44, 0, OFFERED), off), "-Dexcpfs.fuse.direct_writes=false");
+    }
+
+    @Test
+    void invalInodeNotificationLayout() {
+        ByteBuffer b = buffer();
+        int n = invalInode(b, 42);
+        assertEquals(40, n, "fuse_out_header + fuse_notify_inval_inode_out");
+        assertEquals(40, b.getInt(0));
+        assertEquals(2, b.getInt(4), "FUSE_NOTIFY_INVAL_INODE travels in the error field");
+        assertEquals(0, b.getLong(8), "unique 0: unsolicited");
+        assertEquals(42, b.getLong(16));
+        assertEquals(0, b.getLong(24), "from offset 0");
+        assertEquals(0, b.getLong(32), "length 0: to the end of the file");
+    }
+
+    @Test
     void initReplyLayout() {
         ByteBuffer b = buffer();
         int n = new InitReply(7, 38, 65536, 0x1234, 64, 48, 1 << 20, 1, 256).write(b, 16);

@@ -1,15 +1,25 @@
 package io.excpfs.fs.fuse;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static io.excpfs.fs.fuse.MountFixture.ok;
+import static java.nio.file.StandardOpenOption.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The /dev/fuse transport on a real mount: what it negotiated with the kernel, and the transport switch. */
@@ -43,6 +53,86 @@ class KernelTransportMountTest {
             MountFixture.unmount(mount);
         }
         assertEquals(0, ops.openHandles());
+    }
+
+    @Test
+    void writeOnlyDescriptorsSendTheWritersBytesDirectly() throws Exception {
+        MountFixture.assumeFuse();
+        MemoryOps ops = new MemoryOps();
+        FuseMount mount = MountFixture.mount(ops, tmp.resolve("mnt"));
+        try {
+            Assumptions.assumeTrue(mount.session().directWrites(), "kernel older than FUSE 7.39 (Linux 6.6)");
+            byte[] two = new byte[2 << 20];
+            new java.util.Random(5).nextBytes(two);
+            Path x = mount.mountPoint().resolve("x"), y = mount.mountPoint().resolve("y");
+            try (FileChannel w = FileChannel.open(x, CREATE, WRITE); FileChannel rw = FileChannel.open(y, CREATE, READ, WRITE)) {
+                w.write(ByteBuffer.wrap(two), 100);
+                rw.write(ByteBuffer.wrap(two), 100);
+            }
+            // a write-only descriptor's write(2) goes to the daemon from the writer's own pages, cut where the
+            // user buffer's pages fall; through the page cache every request after the first starts on a page
+            List<long[]> direct = writes(ops, x), cached = writes(ops, y);
+            assertEquals(2 << 20, direct.stream().mapToLong(w -> w[1]).sum());
+            assertEquals(2 << 20, cached.stream().mapToLong(w -> w[1]).sum());
+            assertTrue(direct.stream().skip(1).anyMatch(w -> w[0] % 4096 != 0), "no page cache: " + ops.calls);
+            assertTrue(cached.stream().skip(1).allMatch(w -> w[0] % 4096 == 0), "page cache: " + ops.calls);
+            byte[] expected = new byte[100 + two.length];
+            System.arraycopy(two, 0, expected, 100, two.length);
+            assertArrayEquals(expected, Files.readAllBytes(x));
+            assertArrayEquals(expected, Files.readAllBytes(y));
+        } finally {
+            MountFixture.unmount(mount);
+        }
+    }
+
+    /** (offset, length) of each WRITE the daemon got for {@code file}. */
+    private static List<long[]> writes(MemoryOps ops, Path file) throws IOException {
+        String prefix = "write ino " + Files.getAttribute(file, "unix:ino") + " ";
+        return ops.calls.stream().filter(c -> c.startsWith(prefix))
+                .map(c -> Arrays.stream(c.substring(prefix.length()).split(" ")).mapToLong(Long::parseLong).toArray())
+                .toList();
+    }
+
+    @Test
+    void aRangeCachedWhileADirectWriteWasInFlightIsDroppedAtTheWritersClose() throws Exception {
+        MountFixture.assumeFuse();
+        MemoryOps ops = new MemoryOps();
+        FuseMount mount = MountFixture.mount(ops, tmp.resolve("mnt"));
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try {
+            Assumptions.assumeTrue(mount.session().directWrites(), "kernel older than FUSE 7.39 (Linux 6.6)");
+            Path x = mount.mountPoint().resolve("x");
+            byte[] before = new byte[64 * 1024], after = new byte[64 * 1024];
+            Arrays.fill(before, (byte) 'a');
+            Arrays.fill(after, (byte) 'b');
+            Files.write(x, before);
+            try (FileChannel reader = FileChannel.open(x, READ)) {
+                MemoryOps.WriteGate gate = new MemoryOps.WriteGate(new CountDownLatch(1), new CountDownLatch(1));
+                ops.writeGate = gate;
+                Future<?> overwrite = writer.submit(() -> {
+                    try (FileChannel w = FileChannel.open(x, WRITE)) {
+                        w.write(ByteBuffer.wrap(after), 0);
+                    }
+                    return null;
+                });
+                assertTrue(gate.arrived().await(30, TimeUnit.SECONDS), "the write reached the daemon");
+                assertArrayEquals(before, readAll(reader), "while the write is held the daemon still has the old bytes");
+                ops.writeGate = null;
+                gate.open().countDown();
+                overwrite.get(30, TimeUnit.SECONDS);
+                assertArrayEquals(after, readAll(reader),
+                        "after the writer closed, a descriptor opened before reads the new bytes, not its cached old ones");
+            }
+        } finally {
+            writer.shutdownNow();
+            MountFixture.unmount(mount);
+        }
+    }
+
+    private static byte[] readAll(FileChannel ch) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate((int) ch.size());
+        while (b.hasRemaining() && ch.read(b, b.position()) > 0) {}
+        return b.array();
     }
 
     @Test

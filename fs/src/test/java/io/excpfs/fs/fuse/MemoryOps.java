@@ -12,6 +12,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** A plain in-memory POSIX file system, to test the FUSE boundary independently of the store. */
@@ -195,8 +197,31 @@ final class MemoryOps implements FileSystemOps {
         return count;
     }
 
-    @Override public synchronized int write(long fh, long offset, byte[] src, int len) throws FsException {
+    /**
+     * When set, every write first counts down {@code arrived} and then waits for {@code open}, outside the lock: a
+     * write the kernel has sent that the file system has not applied yet, while other calls go on.
+     */
+    record WriteGate(CountDownLatch arrived, CountDownLatch open) {}
+
+    volatile WriteGate writeGate;
+
+    @Override public int write(long fh, long offset, byte[] src, int len) throws FsException {
+        WriteGate gate = writeGate;
+        if (gate != null) {
+            gate.arrived().countDown();
+            try {
+                if (!gate.open().await(30, TimeUnit.SECONDS)) throw new FsException(Errno.EIO, "write gate never opened");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FsException(Errno.EIO, "interrupted at the write gate");
+            }
+        }
+        return apply(fh, offset, src, len);
+    }
+
+    private synchronized int apply(long fh, long offset, byte[] src, int len) throws FsException {
         Handle h = handle(fh);
+        calls.add("write ino " + h.node.ino + " " + offset + " " + len);
         if ((h.flags & O_ACCMODE) == O_RDONLY) throw new FsException(Errno.EBADF, "read-only handle");
         long at = (h.flags & O_APPEND) != 0 ? h.node.size : offset;
         if (at + len > h.node.size) resize(h.node, at + len);

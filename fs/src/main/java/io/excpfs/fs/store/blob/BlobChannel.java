@@ -20,6 +20,12 @@ public interface BlobChannel extends AutoCloseable {
     /** Forces content and size to stable storage (fsync). */
     void force() throws IOException;
 
+    /**
+     * Starts writing {@code [pos, pos + length)} to stable storage without waiting (a hint that makes a later
+     * {@link #force} shorter; only {@code force} makes the bytes durable). Does nothing by default.
+     */
+    default void startWriteback(long pos, long length) {}
+
     @Override void close() throws IOException;
 
     /** Fills {@code dst} from {@code pos}; {@link EOFException} naming {@code name} and the offset at end of file. */

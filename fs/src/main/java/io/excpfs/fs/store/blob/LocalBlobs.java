@@ -29,14 +29,16 @@ public final class LocalBlobs implements Blobs {
     }
 
     @Override public BlobChannel create(String name) throws IOException {
-        return new Local(FileChannel.open(path(name), StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE));
+        Path p = path(name);
+        return new Local(FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE), p);
     }
 
     @Override public BlobChannel open(String name, boolean writable) throws IOException {
+        Path p = path(name);
         FileChannel ch = writable
-                ? FileChannel.open(path(name), StandardOpenOption.READ, StandardOpenOption.WRITE)
-                : FileChannel.open(path(name), StandardOpenOption.READ);
-        return new Local(ch);
+                ? FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                : FileChannel.open(p, StandardOpenOption.READ);
+        return new Local(ch, p);
     }
 
     @Override public void rename(String from, String to) throws IOException {
@@ -82,7 +84,16 @@ public final class LocalBlobs implements Blobs {
         }
     }
 
-    private record Local(FileChannel ch) implements BlobChannel {
+    private static final class Local implements BlobChannel {
+        private final FileChannel ch;
+        private final Path path;
+        private Writeback writeback;
+
+        Local(FileChannel ch, Path path) {
+            this.ch = ch;
+            this.path = path;
+        }
+
         @Override public long size() throws IOException { return ch.size(); }
 
         @Override public int read(ByteBuffer dst, long pos) throws IOException { return ch.read(dst, pos); }
@@ -93,6 +104,16 @@ public final class LocalBlobs implements Blobs {
 
         @Override public void force() throws IOException { ch.force(true); }
 
-        @Override public void close() throws IOException { ch.close(); }
+        @Override public synchronized void startWriteback(long pos, long length) {
+            if (writeback == null) writeback = new Writeback(path);
+            writeback.start(pos, length);
+        }
+
+        @Override public void close() throws IOException {
+            synchronized (this) {
+                if (writeback != null) writeback.close();
+            }
+            ch.close();
+        }
     }
 }
