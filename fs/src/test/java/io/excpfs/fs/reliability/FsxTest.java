@@ -49,7 +49,7 @@ class FsxTest extends DaemonTest {
      * An open descriptor. A read-only open while no writer has the file open reads the version current at open
      * (docs/mount.md: it pins that version), so it gets its own copy.
      */
-    record Handle(FileChannel channel, Inode inode, boolean writable, String openedAs) {}
+    record Handle(FileChannel channel, Inode inode, boolean writable, boolean readable, String openedAs) {}
 
     private final Map<String, Inode> names = new HashMap<>();
     private final List<Handle> handles = new ArrayList<>();
@@ -109,23 +109,27 @@ class FsxTest extends DaemonTest {
         if (op < 12 && handles.size() < 8) {
             boolean write = r.nextInt(3) > 0;
             boolean trunc = write && r.nextInt(4) == 0;
+            // write-only descriptors bypass the kernel's page cache (FOPEN_DIRECT_IO), the others go through it
+            boolean writeOnly = write && r.nextInt(3) == 0;
             Inode inode = names.get(name);
             if (inode == null && !write) {
                 note(i, "open ro " + name + " (absent)");
                 assertThrows(NoSuchFileException.class, () -> FileChannel.open(p, StandardOpenOption.READ));
                 return;
             }
-            note(i, "open " + (write ? "rw" : "ro") + (trunc ? "+trunc " : " ") + name);
-            FileChannel ch = write
-                    ? FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                    trunc ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.READ)
+            note(i, "open " + (writeOnly ? "wo" : write ? "rw" : "ro") + (trunc ? "+trunc " : " ") + name);
+            StandardOpenOption truncation = trunc ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.WRITE;
+            FileChannel ch = writeOnly
+                    ? FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, truncation)
+                    : write
+                    ? FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE, truncation)
                     : FileChannel.open(p, StandardOpenOption.READ);
             if (inode == null) names.put(name, inode = new Inode());
             if (trunc) {
                 inode.bytes = new byte[0];
             }
             // POSIX: every descriptor of an inode, read-only ones too, sees its in-place changes (docs/mount.md)
-            handles.add(new Handle(ch, inode, write, name));
+            handles.add(new Handle(ch, inode, write, !writeOnly, name));
         } else if (op < 40 && !handles.isEmpty()) {
             Handle h = handles.get(r.nextInt(handles.size()));
             if (!h.writable()) return;
@@ -141,6 +145,7 @@ class FsxTest extends DaemonTest {
             h.inode().bytes = cur;
         } else if (op < 55 && !handles.isEmpty()) {
             Handle h = handles.get(r.nextInt(handles.size()));
+            if (!h.readable()) return;
             int len = h.inode().bytes.length;
             long at = r.nextInt(len + 1000);
             int n = r.nextInt(200_000);
