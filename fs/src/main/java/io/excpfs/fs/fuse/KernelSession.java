@@ -597,10 +597,13 @@ final class KernelSession {
      * after the write as well, older ones rely on this. Once the writer has closed, every descriptor reads what it
      * wrote. Sent before the FLUSH reply, so it is done when close(2) returns.
      */
-    private void dropCachedPagesAfterDirectWrites(Request r, long fh) throws IOException {
+    private void dropCachedPagesAfterDirectWrites(Request r, long fh) {
         if (!directHandles.contains(fh)) return;
-        int outcome = device.write(r.outAddress, KernelProtocol.invalInode(r.out, r.node));
-        if (outcome == FuseDevice.CONNECTION_GONE) LOG.log(Level.DEBUG, "cache of node " + r.node + " not dropped: connection gone");
+        try {
+            device.write(r.outAddress, KernelProtocol.invalInode(r.out, r.node));
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "the kernel's cached pages of " + describe(r) + " could not be dropped: " + e.getMessage());
+        }
     }
 
     /** The last close of a handle; after the last one of a hidden node, its hidden name is unlinked. */
