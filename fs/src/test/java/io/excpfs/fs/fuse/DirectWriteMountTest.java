@@ -33,6 +33,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Tag("slow")
 class DirectWriteMountTest {
     private static final int MIB = 1 << 20;
+    private static final jnr.posix.POSIX POSIX = jnr.posix.POSIXFactory.getNativePOSIX();
 
     @TempDir Path tmp;
     private final ExecutorService pool = Executors.newCachedThreadPool();
@@ -104,6 +105,279 @@ class DirectWriteMountTest {
         assertArrayEquals(slice(content, 0, MIB), readB.get());
     }
 
+    @Test
+    void anotherDescriptorReadsADirectWriteAsSoonAsWriteReturns() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path x = mount(ops, 8).resolve("x");
+        byte[] before = filled(64 * 1024, 'a'), after = filled(64 * 1024, 'b');
+        Files.write(x, before);
+        FileChannel reader = track(FileChannel.open(x, READ));
+        MemoryOps.WriteGate gate = new MemoryOps.WriteGate(new CountDownLatch(1), new CountDownLatch(1));
+        CountDownLatch written = new CountDownLatch(1), mayClose = new CountDownLatch(1);
+        ops.writeGate = gate;
+        Future<?> writer = call(() -> {
+            try (FileChannel w = FileChannel.open(x, WRITE)) {
+                w.write(ByteBuffer.wrap(after), 0);
+                written.countDown();
+                assertTrue(mayClose.await(30, TimeUnit.SECONDS));
+            }
+            return null;
+        });
+        assertTrue(gate.arrived().await(30, TimeUnit.SECONDS), "the write reached the daemon");
+        assertArrayEquals(before, read(reader, 0, before.length), "the daemon has not applied the write yet");
+        ops.writeGate = null;
+        gate.open().countDown();
+        assertTrue(written.await(30, TimeUnit.SECONDS), "write(2) returned");
+        try {
+            assertArrayEquals(after, read(reader, 0, after.length),
+                    "POSIX: a read that starts after write(2) returned sees the written bytes, while the writer is still open");
+        } finally {
+            mayClose.countDown();
+            writer.get(30, TimeUnit.SECONDS);
+        }
+        assertArrayEquals(after, read(reader, 0, after.length), "after the writer's close");
+    }
+
+    @Test
+    void appendersOnWriteOnlyAndReadWriteDescriptorsNeverOverwriteEachOther() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path x = mount(ops, 4).resolve("log");
+        Files.write(x, new byte[0]);
+        int records = 150;
+        List<Future<Integer>> appenders = new ArrayList<>();
+        char[] letters = {'p', 'q', 'r'};
+        for (char letter : letters) {
+            boolean readWrite = letter == 'r';
+            appenders.add(call(() -> {
+                Random r = new Random(letter);
+                int total = 0;
+                // O_RDWR|O_APPEND goes through the page cache, O_WRONLY|O_APPEND bypasses it (Java refuses READ + APPEND)
+                int fd = POSIX.open(x.toString(), (readWrite ? 2 : 1) | 02000, 0644);
+                assertTrue(fd >= 0, "open " + x + ": errno " + POSIX.errno());
+                try {
+                    for (int i = 0; i < records; i++) {
+                        byte[] record = record(letter, i, 1 + r.nextInt(20_000));
+                        assertEquals(record.length, POSIX.write(fd, record, record.length), "write(2) of one record");
+                        total += record.length;
+                    }
+                } finally {
+                    POSIX.close(fd);
+                }
+                return total;
+            }));
+        }
+        long total = 0;
+        for (Future<Integer> f : appenders) total += f.get(120, TimeUnit.SECONDS);
+        assertEquals(total, Files.size(x), "the kernel's size");
+        byte[] all = Files.readAllBytes(x);
+        assertEquals(total, all.length);
+        int[] next = new int[128];
+        ByteBuffer b = ByteBuffer.wrap(all);
+        while (b.hasRemaining()) {
+            int at = b.position();
+            char letter = (char) b.get();
+            int index = b.getInt(), length = b.getInt();
+            assertEquals(next[letter]++, index, "record " + letter + " at " + at + " out of order or torn");
+            byte[] body = new byte[length - 9];
+            b.get(body);
+            assertArrayEquals(filled(body.length, letter), body, "record " + letter + index + " at " + at + " overwritten");
+        }
+        for (char letter : letters) assertEquals(records, next[letter], "records of " + letter);
+    }
+
+    /** letter, index (int), length (int), then the letter repeated up to {@code length} bytes in all. */
+    private static byte[] record(char letter, int index, int body) {
+        ByteBuffer b = ByteBuffer.allocate(9 + body);
+        b.put((byte) letter).putInt(index).putInt(9 + body);
+        while (b.hasRemaining()) b.put((byte) letter);
+        return b.array();
+    }
+
+    @Test
+    void aSharedMappingSeesDirectWritesAsTheyReturn() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path x = mount(ops, 4).resolve("x");
+        Files.write(x, filled(MIB, 'a'));
+        FileChannel reader = track(FileChannel.open(x, READ));
+        java.nio.MappedByteBuffer map = unmapLater(reader.map(FileChannel.MapMode.READ_ONLY, 0, MIB));
+        try (FileChannel w = FileChannel.open(x, WRITE)) {
+            assertEquals('a', sum(map) / MIB, "pages faulted in after the writer's open");
+            w.write(ByteBuffer.wrap(filled(10_000, 'b')), 3 * 4096 + 100);
+            assertEquals('a', map.get(3 * 4096 + 99));
+            assertEquals('b', map.get(3 * 4096 + 100), "mapped page of a direct write's range, before the close");
+            assertEquals('b', map.get(3 * 4096 + 10_099));
+            assertEquals('a', map.get(3 * 4096 + 10_100));
+        }
+        assertEquals('b', map.get(3 * 4096 + 5000), "after the close");
+    }
+
+    @Test
+    void storesThroughASharedWritableMappingAndDirectWritesLandInTheOrderTheyHappened() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path x = mount(ops, 4).resolve("x");
+        Files.write(x, filled(MIB, 'a'));
+        byte[] expected = filled(MIB, 'a');
+        try (FileChannel rw = FileChannel.open(x, READ, WRITE); FileChannel w = FileChannel.open(x, WRITE)) {
+            java.nio.MappedByteBuffer map = unmapLater(rw.map(FileChannel.MapMode.READ_WRITE, 0, MIB));
+            put(map, expected, 0, 40_000, 'M');
+            w.write(ByteBuffer.wrap(filled(10_000, 'D')), 20_000);
+            java.util.Arrays.fill(expected, 20_000, 30_000, (byte) 'D');
+            put(map, expected, 500_000, 30_000, 'N');
+            assertEquals('D', map.get(25_000), "the mapping after a direct write over its dirty page");
+            w.write(ByteBuffer.wrap(filled(4096, 'E')), 510_000);
+            java.util.Arrays.fill(expected, 510_000, 514_096, (byte) 'E');
+            map.force();
+        }
+        assertArrayEquals(expected, Files.readAllBytes(x));
+    }
+
+    /** The mapping is unmapped at tear-down (a live mapping keeps the mount busy). */
+    private java.nio.MappedByteBuffer unmapLater(java.nio.MappedByteBuffer map) throws Exception {
+        java.lang.reflect.Field f = Class.forName("sun.misc.Unsafe").getDeclaredField("theUnsafe");
+        f.setAccessible(true);
+        sun.misc.Unsafe unsafe = (sun.misc.Unsafe) f.get(null);
+        open.add(0, () -> unsafe.invokeCleaner(map));
+        return map;
+    }
+
+    private static void put(java.nio.MappedByteBuffer map, byte[] expected, int at, int length, char c) {
+        for (int i = at; i < at + length; i++) map.put(i, (byte) c);
+        java.util.Arrays.fill(expected, at, at + length, (byte) c);
+    }
+
+    private static long sum(ByteBuffer b) {
+        long s = 0;
+        for (int i = 0; i < b.limit(); i++) s += b.get(i);
+        return s;
+    }
+
+    @Test
+    void aTruncationThroughAWriteOnlyDescriptorReachesReadersWithCachedPages() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path x = mount(ops, 4).resolve("x");
+        byte[] content = random(MIB, 2);
+        Files.write(x, content);
+        FileChannel reader = track(FileChannel.open(x, READ));
+        try (FileChannel w = FileChannel.open(x, WRITE)) {
+            assertArrayEquals(content, read(reader, 0, MIB));
+            w.truncate(5000);
+            assertEquals(5000, w.size(), "fstat through the write-only descriptor");
+            assertEquals(5000, reader.size());
+            assertArrayEquals(slice(content, 0, 5000), read(reader, 0, MIB));
+            w.write(ByteBuffer.wrap(filled(10, 'z')), 8000);
+            assertEquals(8010, w.size());
+            byte[] expected = new byte[8010];
+            System.arraycopy(content, 0, expected, 0, 5000);
+            System.arraycopy(filled(10, 'z'), 0, expected, 8000, 10);
+            assertArrayEquals(expected, read(reader, 0, MIB), "the old bytes past 5000 are gone, the gap reads as zeros");
+        }
+    }
+
+    @Test
+    void aTruncatingOpenWhileAReaderIsOpen() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path x = mount(ops, 4).resolve("x");
+        byte[] old = random(MIB, 3), fresh = random(300_000, 4);
+        Files.write(x, old);
+        FileChannel reader = track(FileChannel.open(x, READ));
+        assertArrayEquals(old, read(reader, 0, MIB));
+        try (FileChannel w = FileChannel.open(x, WRITE, TRUNCATE_EXISTING)) {
+            assertEquals(0, reader.size(), "O_TRUNC is seen at once");
+            assertEquals(0, read(reader, 0, MIB).length);
+            w.write(ByteBuffer.wrap(fresh), 0);
+            assertArrayEquals(fresh, read(reader, 0, MIB), "before the writer's close");
+        }
+        assertArrayEquals(fresh, read(reader, 0, MIB));
+    }
+
+    @Test
+    void sparseDirectWritesAndTheSizeEveryDescriptorSees() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path x = mount(ops, 4).resolve("x");
+        byte[] head = random(10_000, 5);
+        try (FileChannel w = FileChannel.open(x, CREATE_NEW, WRITE); FileChannel reader = FileChannel.open(x, READ)) {
+            w.write(ByteBuffer.wrap(head), 0);
+            assertEquals(10_000, w.size());
+            assertEquals(10_000, reader.size());
+            assertEquals(10_000, Files.size(x));
+            long far = 3L * MIB + 123;
+            w.write(ByteBuffer.wrap(filled(10, 'z')), far);
+            assertEquals(far + 10, w.size(), "fstat of the writer");
+            assertEquals(far + 10, reader.size(), "fstat of another descriptor");
+            assertEquals(far + 10, Files.size(x), "stat by name");
+            byte[] back = read(reader, 0, (int) far + 100);
+            assertEquals(far + 10, back.length);
+            assertArrayEquals(head, slice(back, 0, head.length));
+            assertArrayEquals(new byte[(int) far - head.length], slice(back, head.length, (int) far - head.length), "the hole");
+            assertArrayEquals(filled(10, 'z'), slice(back, (int) far, 10));
+        }
+    }
+
+    @Test
+    void aFullOrFailingDiskReachesTheWritersWriteNotOnlyItsClose() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path x = mount(ops, 4).resolve("x");
+        try (FileChannel w = FileChannel.open(x, CREATE_NEW, WRITE)) {
+            w.write(ByteBuffer.wrap(filled(4096, 'a')), 0);
+            ops.writeError = io.excpfs.fs.ops.Errno.ENOSPC;
+            IOException full = assertThrows(IOException.class, () -> w.write(ByteBuffer.wrap(filled(MIB, 'b')), 4096));
+            assertTrue(full.getMessage().contains("No space left on device"), full.getMessage());
+            ops.writeError = io.excpfs.fs.ops.Errno.EIO;
+            IOException failing = assertThrows(IOException.class, () -> w.write(ByteBuffer.wrap(filled(100, 'b')), 4096));
+            assertTrue(failing.getMessage().contains("Input/output error"), failing.getMessage());
+            ops.writeError = null;
+            assertEquals(4096, w.size(), "nothing of a refused write counts");
+        }
+        assertArrayEquals(filled(4096, 'a'), Files.readAllBytes(x));
+    }
+
+    @Test
+    void renamesAndUnlinksWhileADirectWriterIsOpen() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path mnt = mount(ops, 4);
+        Path x = mnt.resolve("x"), y = mnt.resolve("y");
+        byte[] content = random(3 * MIB, 6);
+        try (FileChannel w = FileChannel.open(x, CREATE_NEW, WRITE)) {
+            w.write(ByteBuffer.wrap(content, 0, MIB), 0);
+            Files.move(x, y);
+            w.write(ByteBuffer.wrap(content, MIB, 2 * MIB), MIB);
+            FileChannel reader = track(FileChannel.open(y, READ));
+            assertArrayEquals(content, read(reader, 0, 3 * MIB));
+        }
+        assertArrayEquals(content, Files.readAllBytes(y));
+        try (FileChannel w = FileChannel.open(y, WRITE); FileChannel reader = FileChannel.open(y, READ)) {
+            Files.delete(y);
+            w.write(ByteBuffer.wrap(filled(5, 'u')), 0);
+            assertArrayEquals(filled(5, 'u'), read(reader, 0, 5), "an unlinked file is written and read through its descriptors");
+        }
+        assertFalse(Files.exists(y));
+        try (var names = Files.list(mnt)) {
+            assertEquals(List.of(), names.toList());
+        }
+    }
+
+    @Test
+    void directWritesCanBeTurnedOff() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        System.setProperty(FuseMount.DIRECT_WRITES_PROPERTY, "false");
+        try {
+            MountFixture.assumeFuse();
+            mount = MountFixture.mount(ops, tmp.resolve("mnt"));
+        } finally {
+            System.clearProperty(FuseMount.DIRECT_WRITES_PROPERTY);
+        }
+        assertFalse(mount.session().directWrites());
+        Path x = mount.mountPoint().resolve("x");
+        try (FileChannel w = FileChannel.open(x, CREATE_NEW, WRITE); FileChannel reader = FileChannel.open(x, READ)) {
+            w.write(ByteBuffer.wrap(random(2 * MIB, 7)), 100);
+            assertEquals(2 * MIB + 100, reader.size());
+        }
+        long ino = (long) Files.getAttribute(x, "unix:ino");
+        List<String> writes = ops.calls.stream().filter(c -> c.startsWith("write ino " + ino + " ")).toList();
+        assertTrue(writes.stream().skip(1).allMatch(c -> Long.parseLong(c.split(" ")[3]) % 4096 == 0),
+                "a write-only descriptor writes through the page cache: every request after the first starts on a page " + writes);
+    }
+
     // ------------------------------------------------------------------------------------------- helpers
 
     private <T> Future<T> call(Callable<T> task) { return pool.submit(task); }
@@ -168,6 +442,12 @@ class DirectWriteMountTest {
     static byte[] random(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    static byte[] filled(int n, char c) {
+        byte[] b = new byte[n];
+        java.util.Arrays.fill(b, (byte) c);
         return b;
     }
 
