@@ -85,6 +85,60 @@ class DirectWriteStoreTest extends DaemonTest {
         }
     }
 
+    @Test
+    void aFullDiskReachesTheWritersWriteAndTheFileKeepsOnlyWhatWasWritten() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "mounting a tmpfs needs root");
+        Path small = tmp.resolve("small");
+        Files.createDirectories(small);
+        io.excpfs.fs.fuse.MountFixture.ok(tmp, "mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", small.toString());
+        try {
+            store = small.resolve("store");
+            byte[] content = random(64 * MIB, 7);
+            long written = 0;
+            IOException full = null;
+            try (Daemon d = Daemon.start(store, mnt, log, "hot=2", List.of())) {
+                Path x = mnt.resolve("x.pt");
+                try (FileChannel w = FileChannel.open(x, CREATE_NEW, WRITE)) {
+                    ByteBuffer b = ByteBuffer.wrap(content);
+                    try {
+                        while (b.hasRemaining()) {
+                            int n = w.write(b.slice().limit(Math.min(b.remaining(), 3 * MIB + 5)), b.position());
+                            b.position(b.position() + n);
+                            written += n;
+                            assertEquals(written, w.size(), "fstat while writing");
+                            assertEquals(written, Files.size(x), "stat while writing");
+                        }
+                    } catch (IOException e) {
+                        full = e;
+                    }
+                    assertNotNull(full, "a 64 MiB file on a 48 MiB disk: write(2) fails");
+                    assertTrue(full.getMessage().contains("No space left on device"), full.getMessage());
+                    assertEquals(written, w.size(), "the size counts exactly the bytes write(2) reported");
+                } catch (IOException closeFailed) {
+                    assertTrue(closeFailed.getMessage().contains("No space left on device"), "close: " + closeFailed.getMessage());
+                }
+                // the close could not seal (the disk is full): the file is what the store kept, once the release
+                // (sent after close(2) returned) has dropped the unsealed changes; stat and read then agree
+                byte[] back = Files.readAllBytes(x);
+                for (int i = 0; i < 100 && Files.size(x) != back.length; i++) {
+                    Thread.sleep(50);
+                    back = Files.readAllBytes(x);
+                }
+                assertEquals(Files.size(x), back.length, "stat and read agree");
+                assertTrue(back.length <= written, "after the close " + back.length + " bytes, of " + written + " written");
+                assertArrayEquals(Arrays.copyOf(content, back.length), back, "what the file holds is what was written");
+                Files.delete(x);
+                Files.write(mnt.resolve("small.bin"), Arrays.copyOf(content, MIB));
+                assertArrayEquals(Arrays.copyOf(content, MIB), Files.readAllBytes(mnt.resolve("small.bin")), "the mount still works");
+                d.unmount();
+            }
+            Daemon.Verdict v = Daemon.verify(store, true);
+            assertEquals(0, v.exitCode(), v.output());
+        } finally {
+            io.excpfs.fs.fuse.MountFixture.run(tmp, "umount", "-l", small.toString());
+        }
+    }
+
     /** Writes {@code content} through a write-only descriptor in chunks of random sizes, none of them page multiples. */
     private static void writeInOddChunks(Path p, byte[] content, boolean truncate, long seed) throws IOException {
         Random r = new Random(seed);
