@@ -185,6 +185,31 @@ class DirectWriteMountTest {
         for (char letter : letters) assertEquals(records, next[letter], "records of " + letter);
     }
 
+    @Test
+    void aWriteOnlyAppenderFollowsAFileExtendedThroughAnotherDescriptor() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path x = mount(ops, 4).resolve("x");
+        Files.write(x, filled(1000, 'a'));
+        try (FileChannel appender = FileChannel.open(x, WRITE, APPEND); FileChannel rw = FileChannel.open(x, READ, WRITE)) {
+            appender.write(ByteBuffer.wrap(filled(10, 'b')));
+            rw.write(ByteBuffer.wrap(filled(5000, 'c')), 1010);
+            appender.write(ByteBuffer.wrap(filled(10, 'd')));
+            rw.truncate(10_000);
+            rw.write(ByteBuffer.wrap(filled(1, 'e')), 19_999);
+            appender.write(ByteBuffer.wrap(filled(10, 'f')));
+            assertEquals(20_010, appender.size());
+            byte[] expected = new byte[20_010];
+            java.util.Arrays.fill(expected, 0, 1000, (byte) 'a');
+            java.util.Arrays.fill(expected, 1000, 1010, (byte) 'b');
+            java.util.Arrays.fill(expected, 1010, 6010, (byte) 'c');
+            java.util.Arrays.fill(expected, 6010, 6020, (byte) 'd');
+            expected[19_999] = 'e';
+            java.util.Arrays.fill(expected, 20_000, 20_010, (byte) 'f');
+            assertArrayEquals(expected, read(rw, 0, 30_000), "through the read-write descriptor's page cache");
+            assertArrayEquals(expected, Files.readAllBytes(x));
+        }
+    }
+
     /** letter, index (int), length (int), then the letter repeated up to {@code length} bytes in all. */
     private static byte[] record(char letter, int index, int body) {
         ByteBuffer b = ByteBuffer.allocate(9 + body);
@@ -249,6 +274,40 @@ class DirectWriteMountTest {
         long s = 0;
         for (int i = 0; i < b.limit(); i++) s += b.get(i);
         return s;
+    }
+
+    /**
+     * A direct write whose source buffer is a shared mapping of the same file, overlapping the written range (the
+     * kernel drops the destination's pages, then faults the source's back in to send them). In another process, so
+     * a hang fails by the timeout (a JVM thread stuck in a page fault would stop this JVM at its next safepoint).
+     */
+    @Test
+    void aDirectWriteFromAMappingOfTheSameFile() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "no /usr/bin/python3");
+        MemoryOps ops = new MemoryOps();
+        Path x = mount(ops, 2).resolve("x");
+        byte[] content = random(MIB, 8);
+        Files.write(x, content);
+        String script = """
+                import mmap, os, sys
+                fd = os.open(sys.argv[1], os.O_RDONLY)
+                m = mmap.mmap(fd, 1 << 20, mmap.MAP_SHARED, mmap.PROT_READ)
+                s = sum(m[i] for i in range(0, 1 << 20, 4096))
+                w = os.open(sys.argv[1], os.O_WRONLY)
+                view = memoryview(m)
+                n = os.pwrite(w, view[0:262144], 4096)
+                view.release()
+                os.close(w)
+                print(n)
+                """;
+        Process p = new ProcessBuilder("/usr/bin/python3", "-c", script, x.toString()).redirectErrorStream(true).start();
+        Future<String> out = call(() -> new String(p.getInputStream().readAllBytes()));
+        finishes("a direct write from a mapping of the file", out);
+        assertEquals(0, p.waitFor(), out.get());
+        assertEquals("262144", out.get().trim());
+        byte[] expected = content.clone();
+        System.arraycopy(content, 0, expected, 4096, 262144);
+        assertArrayEquals(expected, Files.readAllBytes(x));
     }
 
     @Test
