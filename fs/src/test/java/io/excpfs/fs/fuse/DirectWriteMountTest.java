@@ -310,6 +310,28 @@ class DirectWriteMountTest {
         assertArrayEquals(expected, Files.readAllBytes(x));
     }
 
+    /** Copies whose writes come from kernel pages, not a user buffer: cp (copy_file_range, then splice), sendfile. */
+    @Test
+    void copiesBySpliceAndSendfileIntoWriteOnlyDescriptors() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path mnt = mount(ops, 4);
+        byte[] content = random(5 * MIB + 333, 9);
+        Path src = tmp.resolve("src.bin");
+        Files.write(src, content);
+        MountFixture.ok(tmp, "cp", src.toString(), mnt.resolve("cp.bin").toString());
+        assertArrayEquals(content, Files.readAllBytes(mnt.resolve("cp.bin")), "cp");
+        if (Files.isExecutable(Path.of("/usr/bin/python3"))) {
+            MountFixture.ok(tmp, "/usr/bin/python3", "-c", "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])",
+                    src.toString(), mnt.resolve("sendfile.bin").toString());
+            assertArrayEquals(content, Files.readAllBytes(mnt.resolve("sendfile.bin")), "shutil.copyfile (sendfile)");
+        }
+        MountFixture.ok(tmp, "sh", "-c", "cat " + src + " > " + mnt.resolve("redirect.bin") + " && cat " + src + " >> " + mnt.resolve("redirect.bin"));
+        byte[] twice = new byte[2 * content.length];
+        System.arraycopy(content, 0, twice, 0, content.length);
+        System.arraycopy(content, 0, twice, content.length, content.length);
+        assertArrayEquals(twice, Files.readAllBytes(mnt.resolve("redirect.bin")), "> and >> redirections");
+    }
+
     @Test
     void aTruncationThroughAWriteOnlyDescriptorReachesReadersWithCachedPages() throws Exception {
         MemoryOps ops = new MemoryOps();
