@@ -413,6 +413,25 @@ class DirectWriteMountTest {
     }
 
     @Test
+    void aWriteOfSeveralRequestsThatFailsHalfwayReturnsWhatWasWrittenThenTheError() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path x = mount(ops, 4).resolve("x");
+        byte[] content = random(4 * MIB, 10);
+        try (FileChannel w = FileChannel.open(x, CREATE_NEW, WRITE)) {
+            ops.writeErrorFrom = 2 * MIB;
+            ops.writeError = io.excpfs.fs.ops.Errno.ENOSPC;
+            int n = w.write(ByteBuffer.wrap(content), 0);
+            assertTrue(n >= 2 * MIB && n < 4 * MIB, "write(2) returns the bytes of the requests that succeeded: " + n);
+            assertEquals(n, w.size());
+            IOException full = assertThrows(IOException.class, () -> w.write(ByteBuffer.wrap(content, n, content.length - n), n));
+            assertTrue(full.getMessage().contains("No space left on device"), full.getMessage());
+            ops.writeError = null;
+            byte[] back = Files.readAllBytes(x);
+            assertArrayEquals(slice(content, 0, n), back);
+        }
+    }
+
+    @Test
     void renamesAndUnlinksWhileADirectWriterIsOpen() throws Exception {
         MemoryOps ops = new MemoryOps();
         Path mnt = mount(ops, 4);

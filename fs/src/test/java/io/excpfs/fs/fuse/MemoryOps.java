@@ -217,7 +217,7 @@ final class MemoryOps implements FileSystemOps {
             }
         }
         Errno error = writeError;
-        if (error != null) throw new FsException(error, "write of handle " + fh + " at " + offset + " refused");
+        if (error != null && offset >= writeErrorFrom) throw new FsException(error, "write of handle " + fh + " at " + offset + " refused");
         return apply(fh, offset, src, len);
     }
 
@@ -243,8 +243,9 @@ final class MemoryOps implements FileSystemOps {
 
     /** When set, every flush passes this gate as a write passes {@link #writeGate}: a close the daemon is still serving. */
     volatile WriteGate flushGate;
-    /** When set, every write fails with this error (a full or failing disk). */
+    /** When set, every write from offset {@link #writeErrorFrom} on fails with this error (a full or failing disk). */
     volatile Errno writeError;
+    volatile long writeErrorFrom;
 
     @Override public void flush(long fh) throws FsException {
         WriteGate gate = flushGate;
