@@ -106,6 +106,26 @@ class DirectWriteMountTest {
     }
 
     @Test
+    void withOneWorkerTheCloseOfAWriteOnlyDescriptorDoesNotWaitForItself() throws Exception {
+        MemoryOps ops = new MemoryOps();
+        Path a = mount(ops, 1).resolve("a");
+        byte[] content = random(4 * MIB, 11);
+        Files.write(a, content);
+        FileChannel reader = track(FileChannel.open(a, READ));
+        FileChannel w = FileChannel.open(a, WRITE);
+        MemoryOps.WriteGate gate = new MemoryOps.WriteGate(new CountDownLatch(1), new CountDownLatch(1));
+        ops.flushGate = gate;
+        Future<?> close = call(() -> { w.close(); return null; });
+        assertTrue(gate.arrived().await(30, TimeUnit.SECONDS), "the FLUSH reached the daemon");
+        Future<byte[]> read = call(() -> read(reader, 0, MIB));
+        awaitWaiting(2);
+        ops.flushGate = null;
+        gate.open().countDown();
+        finishes("the close and the read", close, read);
+        assertArrayEquals(slice(content, 0, MIB), read.get());
+    }
+
+    @Test
     void anotherDescriptorReadsADirectWriteAsSoonAsWriteReturns() throws Exception {
         MemoryOps ops = new MemoryOps();
         Path x = mount(ops, 8).resolve("x");
