@@ -32,7 +32,9 @@ import static io.excpfs.fs.fuse.KernelProtocol.*;
  * writes the reply with one write(2). Behaves as libfuse 2's high-level layer did for {@link FuseBoundary}:
  * paths from the {@link NodeTable}, hidden names for files unlinked or replaced while open (unless the ops lack
  * {@link HiddenNames}: then the name is removed at once), 1 s entry and attribute timeouts, no negative caching,
- * readdir entries without inode or type, the opener-versus-closer check on flush.
+ * readdir entries without inode or type, the opener-versus-closer check on flush. The close of a handle opened with
+ * {@code FOPEN_DIRECT_IO} is answered by one more thread, after it has dropped the file's cached pages
+ * ({@link Invalidations}).
  *
  * <p>Namespace changes that move names (unlink, rmdir, rename) hold the namespace write lock while the ops and the
  * table change together; requests that resolve a path hold the read lock while they use it, so no path goes stale
