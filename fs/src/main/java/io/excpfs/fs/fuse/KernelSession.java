@@ -14,8 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
@@ -30,7 +32,9 @@ import static io.excpfs.fs.fuse.KernelProtocol.*;
  * writes the reply with one write(2). Behaves as libfuse 2's high-level layer did for {@link FuseBoundary}:
  * paths from the {@link NodeTable}, hidden names for files unlinked or replaced while open (unless the ops lack
  * {@link HiddenNames}: then the name is removed at once), 1 s entry and attribute timeouts, no negative caching,
- * readdir entries without inode or type, the opener-versus-closer check on flush.
+ * readdir entries without inode or type, the opener-versus-closer check on flush. The close of a handle opened with
+ * {@code FOPEN_DIRECT_IO} is answered by one more thread, after it has dropped the file's cached pages
+ * ({@link Invalidations}).
  *
  * <p>Namespace changes that move names (unlink, rmdir, rename) hold the namespace write lock while the ops and the
  * table change together; requests that resolve a path hold the read lock while they use it, so no path goes stale
@@ -52,12 +56,15 @@ final class KernelSession {
     private final AtomicInteger largestWrite = new AtomicInteger();
     private final AtomicInteger largestRead = new AtomicInteger();
     private final CompletableFuture<Integer> done = new CompletableFuture<>();
+    /** Threads still serving the connection (the workers and {@link #invalidations}); the last one closes it. */
     private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger workers = new AtomicInteger();
     private volatile InitReply init;
     /** Whether write-only opens bypass the page cache ({@link KernelProtocol#directWrites}); set by INIT. */
     private volatile boolean directWrites;
     /** Handles opened with {@code FOPEN_DIRECT_IO}, until released. */
     private final Set<Long> directHandles = ConcurrentHashMap.newKeySet();
+    private final Invalidations invalidations = new Invalidations();
 
     KernelSession(FileSystemOps ops, FuseDevice device, KernelProtocol.Wanted wanted) {
         this.ops = ops;
@@ -67,7 +74,11 @@ final class KernelSession {
 
     /** Starts {@code threads} workers; the returned future completes when the file system is unmounted. */
     CompletableFuture<Integer> start(int threads, String name) {
-        running.set(threads);
+        workers.set(threads);
+        running.set(threads + 1);
+        Thread notifier = new Thread(invalidations, "fuse-inval " + name);
+        notifier.setDaemon(true);
+        notifier.start();
         for (int i = 0; i < threads; i++) {
             Thread t = new Thread(this::serve, "fuse-kernel-" + i + " " + name);
             t.setDaemon(true);
@@ -109,11 +120,17 @@ final class KernelSession {
             failure = t;
             LOG.log(Level.ERROR, "FUSE worker failed: " + t, t);
         } finally {
-            if (running.decrementAndGet() == 0) {
-                device.close();
-                if (failure == null) done.complete(0);
-                else done.completeExceptionally(failure);
-            }
+            if (workers.decrementAndGet() == 0) invalidations.stop();
+            finished(failure);
+        }
+    }
+
+    /** One serving thread has stopped; the last one closes the device (no thread writes to it any more). */
+    private void finished(Throwable failure) {
+        if (running.decrementAndGet() == 0) {
+            device.close();
+            if (failure == null) done.complete(0);
+            else done.completeExceptionally(failure);
         }
     }
 
@@ -582,27 +599,80 @@ final class KernelSession {
 
     private boolean flush(Request r) throws FsException, IOException {
         long fh = r.in.getLong(IN_HEADER);
+        if (!directHandles.contains(fh)) {
+            flushHandle(fh, r.pid);
+            return r.reply(0);
+        }
+        invalidations.thenReply(r, flushOutcome(r, fh));
+        return true;
+    }
+
+    /** Flushes a direct handle: 0 or the errno its close returns. */
+    private int flushOutcome(Request r, long fh) {
         try {
             flushHandle(fh, r.pid);
-        } finally {
-            dropCachedPagesAfterDirectWrites(r, fh);
+            return 0;
+        } catch (FsException e) {
+            if (e.errno() == Errno.EIO) LOG.log(Level.WARNING, opcodeName(r.opcode) + " " + describe(r) + ": " + e.getMessage(), e);
+            return e.errno().code;
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, opcodeName(r.opcode) + " " + describe(r) + " failed: " + e, e);
+            return Errno.EIO.code;
         }
-        return r.reply(0);
     }
 
     /**
-     * After a close of a {@code FOPEN_DIRECT_IO} handle: drops the kernel's cached pages and attributes of the file
-     * ({@code FUSE_NOTIFY_INVAL_INODE}). Since 6.6 the kernel invalidates a direct write's range before sending it,
-     * but a reader may cache that range again from the daemon before the write arrives; newer kernels invalidate
-     * after the write as well, older ones rely on this. Once the writer has closed, every descriptor reads what it
-     * wrote. Sent before the FLUSH reply, so it is done when close(2) returns.
+     * After a close of a {@code FOPEN_DIRECT_IO} handle, drops the kernel's cached pages and attributes of the file
+     * ({@code FUSE_NOTIFY_INVAL_INODE}) and only then answers the close, so this is done when close(2) returns:
+     * since 6.6 the kernel invalidates a direct write's range before sending it, but a reader may cache that range
+     * again from the daemon before the write arrives; newer kernels (6.18) invalidate after the write as well, older
+     * ones rely on this. Once the writer has closed, every descriptor reads what it wrote.
+     *
+     * <p>On its own thread, never a worker's: the kernel serves the notification by locking each cached page of the
+     * file, and a page whose READ (or cached WRITE) is still queued stays locked until a worker serves that request.
+     * A worker writing the notification waits for the others; once every worker waits so, the transport hangs
+     * (DirectWriteMountTest). The workers never wait for this thread, so the queued requests are served.
      */
-    private void dropCachedPagesAfterDirectWrites(Request r, long fh) {
-        if (!directHandles.contains(fh)) return;
-        try {
-            device.write(r.outAddress, KernelProtocol.invalInode(r.out, r.node));
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "the kernel's cached pages of " + describe(r) + " could not be dropped: " + e.getMessage());
+    private final class Invalidations implements Runnable {
+        private record Pending(long node, long unique, int errno) {}
+
+        private static final Pending STOP = new Pending(0, 0, 0);
+        private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+
+        /** Queues the notification for {@code r}'s node, then the reply to {@code r} with {@code errno} (0: success). */
+        void thenReply(Request r, int errno) {
+            r.replied = true;
+            queue.add(new Pending(r.node, r.unique, errno));
+        }
+
+        /** Stops the thread after what is queued (the workers have stopped). */
+        void stop() { queue.add(STOP); }
+
+        @Override
+        public void run() {
+            ByteBuffer out = FuseDevice.allocate(OUT_HEADER + 24);
+            long address = FuseDevice.address(out);
+            try {
+                for (Pending p = queue.take(); p != STOP; p = queue.take()) {
+                    try {
+                        if (device.write(address, invalInode(out, p.node())) == FuseDevice.CONNECTION_GONE) {
+                            LOG.log(Level.DEBUG, "cache of node " + p.node() + " not dropped: connection gone");
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        LOG.log(Level.WARNING, "cache of node " + p.node() + " not dropped: " + e);
+                    }
+                    try {
+                        outHeader(out, OUT_HEADER, -p.errno(), p.unique());
+                        device.write(address, OUT_HEADER);
+                    } catch (IOException | RuntimeException e) {
+                        LOG.log(Level.ERROR, "reply to the close of node " + p.node() + " not sent: " + e, e);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                finished(null);
+            }
         }
     }
 
@@ -610,18 +680,10 @@ final class KernelSession {
     private boolean release(Request r) throws IOException {
         long fh = r.in.getLong(IN_HEADER);
         int releaseFlags = r.in.getInt(IN_HEADER + 12);
+        boolean flushed = (releaseFlags & RELEASE_FLUSH) != 0;
+        boolean invalidate = flushed && directHandles.contains(fh);
         int error = 0;
-        try {
-            if ((releaseFlags & RELEASE_FLUSH) != 0) {
-                try {
-                    flushHandle(fh, r.pid);
-                } finally {
-                    dropCachedPagesAfterDirectWrites(r, fh);
-                }
-            }
-        } catch (FsException e) {
-            error = e.errno().code;
-        }
+        if (flushed) error = flushOutcome(r, fh);
         try {
             directHandles.remove(fh);
             openers.released(fh);
@@ -634,6 +696,10 @@ final class KernelSession {
             if (error == 0) error = Errno.EIO.code;
         } finally {
             if (nodes.released(r.node)) unlinkHidden(r.node);
+        }
+        if (invalidate) {
+            invalidations.thenReply(r, error);
+            return true;
         }
         return error == 0 ? r.reply(0) : r.error(error);
     }

@@ -148,6 +148,7 @@ final class Draft {
         stage(store, newSize);
         sums.truncated(Math.min(size, newSize));
         staging.truncate(newSize);
+        writebackFrom = Math.min(writebackFrom, newSize);
         if (newSize > size) {
             staging.writeFully(ByteBuffer.allocate(1), newSize - 1);
         }

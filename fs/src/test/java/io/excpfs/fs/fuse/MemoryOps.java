@@ -216,6 +216,8 @@ final class MemoryOps implements FileSystemOps {
                 throw new FsException(Errno.EIO, "interrupted at the write gate");
             }
         }
+        Errno error = writeError;
+        if (error != null && offset >= writeErrorFrom) throw new FsException(error, "write of handle " + fh + " at " + offset + " refused");
         return apply(fh, offset, src, len);
     }
 
@@ -239,9 +241,27 @@ final class MemoryOps implements FileSystemOps {
         calls.add("fsync " + fh);
     }
 
-    @Override public synchronized void flush(long fh) throws FsException {
-        handle(fh);
-        calls.add("flush " + fh);
+    /** When set, every flush passes this gate as a write passes {@link #writeGate}: a close the daemon is still serving. */
+    volatile WriteGate flushGate;
+    /** When set, every write from offset {@link #writeErrorFrom} on fails with this error (a full or failing disk). */
+    volatile Errno writeError;
+    volatile long writeErrorFrom;
+
+    @Override public void flush(long fh) throws FsException {
+        WriteGate gate = flushGate;
+        if (gate != null) {
+            gate.arrived().countDown();
+            try {
+                if (!gate.open().await(30, TimeUnit.SECONDS)) throw new FsException(Errno.EIO, "flush gate never opened");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FsException(Errno.EIO, "interrupted at the flush gate");
+            }
+        }
+        synchronized (this) {
+            handle(fh);
+            calls.add("flush " + fh);
+        }
     }
 
     @Override public synchronized void release(long fh) throws FsException {

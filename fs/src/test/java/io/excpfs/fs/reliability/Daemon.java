@@ -35,10 +35,16 @@ final class Daemon implements AutoCloseable {
 
     /** Starts the daemon and returns once {@code mnt} is its FUSE mount. */
     static Daemon start(Path store, Path mnt, Path log, String options) throws IOException, InterruptedException {
+        return start(store, mnt, log, options, List.of());
+    }
+
+    /** Like {@link #start(Path, Path, Path, String)}, with {@code jvmOptions} (e.g. {@code -Dexcpfs.fuse.threads=2}). */
+    static Daemon start(Path store, Path mnt, Path log, String options, List<String> jvmOptions)
+            throws IOException, InterruptedException {
         Files.createDirectories(mnt);
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", classPath(), MountCommand.class.getName(),
-                store.toString(), mnt.toString(), "-f"));
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", classPath(), MountCommand.class.getName(), store.toString(), mnt.toString(), "-f"));
         if (!options.isEmpty()) cmd.addAll(List.of("-o", options));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
