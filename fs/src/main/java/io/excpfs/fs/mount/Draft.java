@@ -82,25 +82,34 @@ final class Draft {
      * (every path that drops the staging file sets the size back, so a read never returns fewer bytes than the
      * size promises, nor the old version's bytes for changes).
      */
-    synchronized int read(long offset, byte[] dst, int len) throws IOException {
-        if (offset >= size || len <= 0) return 0;
-        int n = (int) Math.min(len, size - offset);
+    int read(long offset, byte[] dst, int len) throws IOException {
+        return read(offset, ByteBuffer.wrap(dst, 0, Math.max(0, len)));
+    }
+
+    /**
+     * Like {@link #read(long, byte[], int)}, into {@code dst[position, limit)} (its position moves past the bytes
+     * read): a direct buffer takes the bytes without a copy on the heap.
+     */
+    synchronized int read(long offset, ByteBuffer dst) throws IOException {
+        if (offset >= size || !dst.hasRemaining()) return 0;
+        int n = (int) Math.min(dst.remaining(), size - offset);
+        ByteBuffer b = dst.slice(dst.position(), n);
         if (staging != null) {
-            ByteBuffer b = ByteBuffer.wrap(dst, 0, n);
             while (b.hasRemaining()) {
-                int r = staging.read(b, offset + b.position());
-                if (r < 0) break;
+                if (staging.read(b, offset + b.position()) < 0) break;
             }
-            if (b.position() < n) java.util.Arrays.fill(dst, b.position(), n, (byte) 0);
-            return n;
+            while (b.hasRemaining()) b.put((byte) 0);
+        } else {
+            long held = base == null ? 0 : base.size();
+            if (offset + n > held) {
+                // an invariant, not a case: without a staging file the draft is exactly its pinned version
+                throw new IOException("inode " + ino + ": size " + size + " runs ahead of its pinned version ("
+                        + held + " bytes)");
+            }
+            base.readAt(offset, b);
         }
-        long held = base == null ? 0 : base.size();
-        if (offset + n > held) {
-            // an invariant, not a case: without a staging file the draft is exactly its pinned version
-            throw new IOException("inode " + ino + ": size " + size + " runs ahead of its pinned version ("
-                    + held + " bytes)");
-        }
-        return base.readAt(offset, dst, 0, n);
+        dst.position(dst.position() + n);
+        return n;
     }
 
     synchronized int write(Store store, long offset, byte[] src, int len, boolean append) throws IOException {

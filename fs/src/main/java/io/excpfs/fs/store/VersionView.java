@@ -3,6 +3,7 @@ package io.excpfs.fs.store;
 import io.excpfs.codec.ByteSource;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 
 /**
  * A pinned read view of one version: stays readable, with the same bytes, until closed, even when its path is
@@ -36,6 +37,35 @@ public final class VersionView implements ByteSource {
         int n = (int) Math.min(len, source.size() - pos);
         source.read(pos, dst, off, n);
         return n;
+    }
+
+    /**
+     * Reads up to {@code dst.remaining()} bytes at {@code pos} into {@code dst} (its position moves past them);
+     * returns the count, 0 at or past the end of the file. A HOT version reads straight into {@code dst} (a direct
+     * buffer takes no copy on the heap), verified there, concurrently with other reads of it.
+     */
+    public int readAt(long pos, ByteBuffer dst) throws IOException {
+        if (pos >= source.size() || !dst.hasRemaining()) return 0;
+        int n = (int) Math.min(dst.remaining(), source.size() - pos);
+        if (source instanceof HotSource hot) {
+            hot.read(pos, dst.slice(dst.position(), n));
+        } else if (dst.hasArray()) {
+            source.read(pos, dst.array(), dst.arrayOffset() + dst.position(), n);
+        } else {
+            byte[] b = scratch(n);
+            source.read(pos, b, 0, n);
+            dst.put(dst.position(), b, 0, n);
+        }
+        dst.position(dst.position() + n);
+        return n;
+    }
+
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[128 * 1024]);
+
+    private static byte[] scratch(int size) {
+        byte[] b = SCRATCH.get();
+        if (b.length < size) SCRATCH.set(b = new byte[size]);
+        return b;
     }
 
     /**
