@@ -88,28 +88,40 @@ final class Draft {
 
     /**
      * Like {@link #read(long, byte[], int)}, into {@code dst[position, limit)} (its position moves past the bytes
-     * read): a direct buffer takes the bytes without a copy on the heap.
+     * read): a direct buffer takes the bytes without a copy on the heap. The pinned version is read after the
+     * draft's lock is released (held open for the read), so reads of one file run in parallel and a read waiting for
+     * the disk holds up no other call on the file; a change that comes meanwhile is ordered after the read.
      */
-    synchronized int read(long offset, ByteBuffer dst) throws IOException {
-        if (offset >= size || !dst.hasRemaining()) return 0;
-        int n = (int) Math.min(dst.remaining(), size - offset);
-        ByteBuffer b = dst.slice(dst.position(), n);
-        if (staging != null) {
-            while (b.hasRemaining()) {
-                if (staging.read(b, offset + b.position()) < 0) break;
+    int read(long offset, ByteBuffer dst) throws IOException {
+        VersionView view;
+        ByteBuffer b;
+        synchronized (this) {
+            if (offset >= size || !dst.hasRemaining()) return 0;
+            b = dst.slice(dst.position(), (int) Math.min(dst.remaining(), size - offset));
+            if (staging != null) {
+                while (b.hasRemaining()) {
+                    if (staging.read(b, offset + b.position()) < 0) break;
+                }
+                while (b.hasRemaining()) b.put((byte) 0);
+                dst.position(dst.position() + b.position());
+                return b.position();
             }
-            while (b.hasRemaining()) b.put((byte) 0);
-        } else {
             long held = base == null ? 0 : base.size();
-            if (offset + n > held) {
+            if (offset + b.remaining() > held) {
                 // an invariant, not a case: without a staging file the draft is exactly its pinned version
                 throw new IOException("inode " + ino + ": size " + size + " runs ahead of its pinned version ("
                         + held + " bytes)");
             }
-            base.readAt(offset, b);
+            view = base;
+            if (!view.enter()) throw new IOException("inode " + ino + ": its pinned version is closed");
         }
-        dst.position(dst.position() + n);
-        return n;
+        try {
+            view.readAt(offset, b);
+        } finally {
+            view.exit();
+        }
+        dst.position(dst.position() + b.position());
+        return b.position();
     }
 
     synchronized int write(Store store, long offset, byte[] src, int len, boolean append) throws IOException {

@@ -12,10 +12,12 @@ import java.nio.ByteBuffer;
  * reconstructed: a read waits for the regions it covers, and a damaged chain fails the reads it affects.
  */
 public final class VersionView implements ByteSource {
+    private static final System.Logger LOG = System.getLogger(VersionView.class.getName());
     private final VersionInfo info;
     private final ByteSource source;
     private final Runnable unpin;
     private boolean closed;
+    private int readers;
 
     VersionView(VersionInfo info, ByteSource source, Runnable unpin) {
         this.info = info;
@@ -76,9 +78,39 @@ public final class VersionView implements ByteSource {
         if (source instanceof ReconstructionSource r) r.await();
     }
 
-    @Override public synchronized void close() throws IOException {
-        if (closed) return;
-        closed = true;
+    /**
+     * Holds the view open for one read by a caller that found it under its own lock and reads it after releasing
+     * that lock: a {@link #close} meanwhile takes effect at the matching {@link #exit}. False when already closed.
+     */
+    public synchronized boolean enter() {
+        if (closed) return false;
+        readers++;
+        return true;
+    }
+
+    /** Ends a read begun with {@link #enter}; the last one after a {@link #close} closes the view. */
+    public void exit() {
+        synchronized (this) {
+            if (--readers > 0 || !closed) return;
+        }
+        try {
+            release();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing the view of version " + info.id() + ": " + e);
+        }
+    }
+
+    /** Closes the source and unpins the version, at once or, while reads begun with {@link #enter} run, after them. */
+    @Override public void close() throws IOException {
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+            if (readers > 0) return;
+        }
+        release();
+    }
+
+    private void release() throws IOException {
         try {
             source.close();
         } finally {

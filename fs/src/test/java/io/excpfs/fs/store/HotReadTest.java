@@ -3,6 +3,9 @@ package io.excpfs.fs.store;
 import io.excpfs.fs.mount.StoreFileSystem;
 import io.excpfs.fs.ops.Errno;
 import io.excpfs.fs.ops.FsException;
+import io.excpfs.fs.store.blob.BlobChannel;
+import io.excpfs.fs.store.blob.Blobs;
+import io.excpfs.fs.store.blob.LocalBlobs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,9 +21,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static io.excpfs.fs.ops.FileSystemOps.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -177,6 +183,166 @@ class HotReadTest {
         } finally {
             pool.shutdownNow();
             fs.release(shared);
+        }
+    }
+
+    @Test
+    void readsRacingOverwritesAndSealsReturnOneVersionWhole() throws Exception {
+        byte[][] versions = {random(1_048_581, 6), random(1_048_581, 7)};
+        save("/ckpt.pt", versions[0]);
+        long reader = fs.open("/ckpt.pt", O_RDONLY);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<Integer>> readers = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                long seed = 200 + t;
+                readers.add(pool.submit(() -> {
+                    Random r = new Random(seed);
+                    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+                    int reads = 0;
+                    while (!stop.get() || reads < 50) {
+                        int off = r.nextInt(versions[0].length), len = 1 + r.nextInt(1 << 20);
+                        int n = fs.read(reader, off, buf.clear().limit(len));
+                        assertEquals(Math.min(len, versions[0].length - off), n, "seed " + seed + ": count at " + off);
+                        byte[] got = new byte[n];
+                        buf.get(0, got);
+                        boolean whole = Arrays.equals(got, Arrays.copyOfRange(versions[0], off, off + n))
+                                || Arrays.equals(got, Arrays.copyOfRange(versions[1], off, off + n));
+                        assertTrue(whole, "seed " + seed + ": a read of " + len + " at " + off + " mixes versions");
+                        reads++;
+                    }
+                    return reads;
+                }));
+            }
+            for (int round = 1; round <= 30; round++) {
+                byte[] next = versions[round % 2];
+                long w = fs.open("/ckpt.pt", O_RDWR);
+                assertEquals(next.length, fs.write(w, 0, next, next.length));
+                fs.release(w);
+            }
+            stop.set(true);
+            for (Future<Integer> f : readers) assertTrue(f.get() >= 50);
+        } finally {
+            stop.set(true);
+            pool.shutdownNow();
+            fs.release(reader);
+        }
+        assertArrayEquals(versions[0], Arrays.copyOf(readAll("/ckpt.pt"), versions[0].length));
+    }
+
+    /** Local blobs whose next read of an object file waits at a gate once armed. */
+    private static final class SlowBlobs implements Blobs {
+        private final LocalBlobs local;
+        volatile CountDownLatch reached, go;
+
+        SlowBlobs(Path root) {
+            local = new LocalBlobs(root);
+        }
+
+        void arm() {
+            reached = new CountDownLatch(1);
+            go = new CountDownLatch(1);
+        }
+
+        private void gate() throws IOException {
+            CountDownLatch r = reached;
+            if (r == null) return;
+            reached = null;
+            r.countDown();
+            try {
+                if (!go.await(60, TimeUnit.SECONDS)) throw new IOException("gate not opened within 60 s");
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+        }
+
+        @Override public BlobChannel open(String name, boolean writable) throws IOException {
+            BlobChannel ch = local.open(name, writable);
+            if (!name.endsWith(".raw")) return ch;
+            return new BlobChannel() {
+                @Override public long size() throws IOException { return ch.size(); }
+
+                @Override public int read(ByteBuffer dst, long pos) throws IOException {
+                    gate();
+                    return ch.read(dst, pos);
+                }
+
+                @Override public int write(ByteBuffer src, long pos) throws IOException { return ch.write(src, pos); }
+
+                @Override public void truncate(long size) throws IOException { ch.truncate(size); }
+
+                @Override public void force() throws IOException { ch.force(); }
+
+                @Override public void close() throws IOException { ch.close(); }
+            };
+        }
+
+        @Override public BlobChannel create(String name) throws IOException { return local.create(name); }
+
+        @Override public void rename(String from, String to) throws IOException { local.rename(from, to); }
+
+        @Override public boolean delete(String name) throws IOException { return local.delete(name); }
+
+        @Override public boolean createDirectory(String dir) throws IOException { return local.createDirectory(dir); }
+
+        @Override public void syncDirectory(String dir) throws IOException { local.syncDirectory(dir); }
+
+        @Override public List<String> list(String dir) throws IOException { return local.list(dir); }
+    }
+
+    @Test
+    void aReadWaitingForTheDiskHoldsUpNoSealAndKeepsItsVersionOpenUntilItEnds() throws Exception {
+        fs.close();
+        SlowBlobs[] blobs = new SlowBlobs[1];
+        Store store = Store.open(tmp.resolve("slow"), StoreOptions.defaults(), Codec.checkpointCodec(),
+                d -> blobs[0] = new SlowBlobs(d));
+        fs = new StoreFileSystem(store);
+        byte[] v1 = random(3 * BLOCK + 5, 8), v2 = random(3 * BLOCK + 5, 9);
+        save("/ckpt.pt", v1);
+        long reader = fs.open("/ckpt.pt", O_RDONLY);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            blobs[0].arm();
+            CountDownLatch reached = blobs[0].reached;
+            Future<byte[]> slow = pool.submit(() -> {
+                ByteBuffer b = ByteBuffer.allocateDirect(v1.length);
+                assertEquals(v1.length, fs.read(reader, 0, b));
+                byte[] got = new byte[v1.length];
+                b.get(0, got);
+                return got;
+            });
+            assertTrue(reached.await(60, TimeUnit.SECONDS), "the read reached the object file");
+            long first = store.versions().get(0).id();
+            assertEquals(Set.of(first), store.pinned());
+
+            long w = fs.open("/ckpt.pt", O_RDWR | O_TRUNC);
+            assertEquals(v2.length, fs.write(w, 0, v2, v2.length));
+            fs.release(w);
+            assertEquals(2, store.versions().size(), "the overwrite was sealed while the read waited");
+            assertTrue(store.pinned().contains(first), "the version being read stays pinned");
+
+            blobs[0].go.countDown();
+            assertArrayEquals(v1, slow.get(60, TimeUnit.SECONDS), "the read returns the version it began on");
+            assertFalse(store.pinned().contains(first), "the old version is unpinned after the read");
+        } finally {
+            blobs[0].go.countDown();
+            pool.shutdownNow();
+            fs.release(reader);
+        }
+        assertArrayEquals(v2, readAll("/ckpt.pt"));
+    }
+
+    private byte[] readAll(String path) throws FsException {
+        long fh = fs.open(path, O_RDONLY);
+        try {
+            ByteBuffer b = ByteBuffer.allocate((int) fs.fgetattr(fh).size() + 1);
+            while (fs.read(fh, b.position(), b) > 0) {
+                // until the end
+            }
+            return Arrays.copyOf(b.array(), b.position());
+        } finally {
+            fs.release(fh);
         }
     }
 
