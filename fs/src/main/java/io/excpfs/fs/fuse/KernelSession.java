@@ -560,6 +560,9 @@ final class KernelSession {
         long offset = r.in.getLong(IN_HEADER + 8);
         int size = Math.min(r.in.getInt(IN_HEADER + 16), r.out.capacity() - OUT_HEADER);
         largestRead.accumulateAndGet(size, Math::max);
+        if (ops instanceof DirectReads direct) {
+            return r.reply(Math.max(0, direct.read(fh, offset, r.out.duplicate().position(OUT_HEADER).limit(OUT_HEADER + size))));
+        }
         byte[] b = heapBuffer(size);
         int n = ops.read(fh, offset, b, size);
         if (n > 0) r.out.put(OUT_HEADER, b, 0, n);

@@ -86,25 +86,46 @@ final class Draft {
      * (every path that drops the staging file sets the size back, so a read never returns fewer bytes than the
      * size promises, nor the old version's bytes for changes).
      */
-    synchronized int read(long offset, byte[] dst, int len) throws IOException {
-        if (offset >= size || len <= 0) return 0;
-        int n = (int) Math.min(len, size - offset);
-        if (staging != null) {
-            ByteBuffer b = ByteBuffer.wrap(dst, 0, n);
-            while (b.hasRemaining()) {
-                int r = staging.read(b, offset + b.position());
-                if (r < 0) break;
+    int read(long offset, byte[] dst, int len) throws IOException {
+        return read(offset, ByteBuffer.wrap(dst, 0, Math.max(0, len)));
+    }
+
+    /**
+     * Like {@link #read(long, byte[], int)}, into {@code dst[position, limit)} (its position moves past the bytes
+     * read): a direct buffer takes the bytes without a copy on the heap. The pinned version is read after the
+     * draft's lock is released (held open for the read), so reads of one file run in parallel and a read waiting for
+     * the disk holds up no other call on the file; a change that comes meanwhile is ordered after the read.
+     */
+    int read(long offset, ByteBuffer dst) throws IOException {
+        VersionView view;
+        ByteBuffer b;
+        synchronized (this) {
+            if (offset >= size || !dst.hasRemaining()) return 0;
+            b = dst.slice(dst.position(), (int) Math.min(dst.remaining(), size - offset));
+            if (staging != null) {
+                while (b.hasRemaining()) {
+                    if (staging.read(b, offset + b.position()) < 0) break;
+                }
+                while (b.hasRemaining()) b.put((byte) 0);
+                dst.position(dst.position() + b.position());
+                return b.position();
             }
-            if (b.position() < n) java.util.Arrays.fill(dst, b.position(), n, (byte) 0);
-            return n;
+            long held = base == null ? 0 : base.size();
+            if (offset + b.remaining() > held) {
+                // an invariant, not a case: without a staging file the draft is exactly its pinned version
+                throw new IOException("inode " + ino + ": size " + size + " runs ahead of its pinned version ("
+                        + held + " bytes)");
+            }
+            view = base;
+            if (!view.enter()) throw new IOException("inode " + ino + ": its pinned version is closed");
         }
-        long held = base == null ? 0 : base.size();
-        if (offset + n > held) {
-            // an invariant, not a case: without a staging file the draft is exactly its pinned version
-            throw new IOException("inode " + ino + ": size " + size + " runs ahead of its pinned version ("
-                    + held + " bytes)");
+        try {
+            view.readAt(offset, b);
+        } finally {
+            view.exit();
         }
-        return base.readAt(offset, dst, 0, n);
+        dst.position(dst.position() + b.position());
+        return b.position();
     }
 
     synchronized int write(Store store, long offset, byte[] src, int len, boolean append) throws IOException {

@@ -1,6 +1,7 @@
 package io.excpfs.fs.mount;
 
 import io.excpfs.fs.fuse.Caller;
+import io.excpfs.fs.fuse.DirectReads;
 import io.excpfs.fs.fuse.DirectWrites;
 import io.excpfs.fs.fuse.HandleAttributes;
 import io.excpfs.fs.fuse.HiddenNames;
@@ -59,7 +60,8 @@ import java.util.regex.Pattern;
  *     {@code user.excp.version}, {@code user.excp.lineage} and {@code user.excp.ratio} (raw/stored bytes).</li>
  * </ul>
  */
-public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint, DirectWrites, HiddenNames {
+public final class StoreFileSystem implements FileSystemOps, HandleAttributes, PageCacheHint, DirectWrites, DirectReads,
+        HiddenNames {
     static final System.Logger LOG = System.getLogger(StoreFileSystem.class.getName());
     static final String CONTROL = "/.excp", HISTORY = "/.excp/history", FLUSH = "/.excp/flush";
     static final String XATTR_PREFIX = "user.excp.";
@@ -484,6 +486,19 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
         try {
             if (h instanceof ViewHandle v) return v.view() == null ? 0 : v.view().readAt(offset, dst, 0, len);
             if (h instanceof DraftHandle d) return d.draft().read(offset, dst, len);
+            return 0;
+        } catch (IOException e) {
+            throw io("read of handle " + fh + " at " + offset, e);
+        }
+    }
+
+    /** Like {@link #read(long, long, byte[], int)}, straight into {@code dst} (a HOT version: verified there). */
+    @Override
+    public int read(long fh, long offset, ByteBuffer dst) throws FsException {
+        Handle h = handle(fh);
+        try {
+            if (h instanceof ViewHandle v) return v.view() == null ? 0 : v.view().readAt(offset, dst);
+            if (h instanceof DraftHandle d) return d.draft().read(offset, dst);
             return 0;
         } catch (IOException e) {
             throw io("read of handle " + fh + " at " + offset, e);
