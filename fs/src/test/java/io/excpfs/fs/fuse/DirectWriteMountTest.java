@@ -515,7 +515,7 @@ class DirectWriteMountTest {
         try {
             for (Future<?> f : futures) f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            String waiting = waiting(), workers = workerStacks();
+            String waiting = waiting(), workers = MountFixture.fuseThreadStacks(ProcessHandle.current().pid());
             abort();
             fail(what + " hung for 30 s (" + waiting + " requests waiting on the connection; connection aborted)."
                     + " The FUSE workers were in:\n" + workers);
@@ -525,25 +525,6 @@ class DirectWriteMountTest {
     /** Waits (at most 10 s) until {@code n} requests wait for the daemon: the blocked calls have reached the kernel queue. */
     private void awaitWaiting(int n) throws Exception {
         for (int i = 0; i < 200 && Integer.parseInt(waiting()) < n; i++) Thread.sleep(50);
-    }
-
-    /** Kernel stacks of this JVM's FUSE worker threads (/proc/self/task/N/stack, root only). */
-    private static String workerStacks() {
-        StringBuilder out = new StringBuilder();
-        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
-            for (Path t : tasks.toList()) {
-                try {
-                    if (!Files.readString(t.resolve("comm")).startsWith("fuse-kernel")) continue;
-                    out.append(t.getFileName()).append(":\n");
-                    Files.readAllLines(t.resolve("stack")).stream().limit(12).forEach(l -> out.append("  ").append(l).append('\n'));
-                } catch (IOException e) {
-                    out.append("  (").append(e.getMessage()).append(")\n");
-                }
-            }
-        } catch (IOException e) {
-            out.append(e.getMessage());
-        }
-        return out.toString();
     }
 
     private String waiting() throws IOException {

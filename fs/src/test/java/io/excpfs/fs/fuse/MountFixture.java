@@ -67,4 +67,27 @@ public final class MountFixture {
         assertEquals(0, r.exitCode(), String.join(" ", cmd) + " failed: " + r.output());
         return r.output();
     }
+
+    /**
+     * Kernel stacks of process {@code pid}'s FUSE threads (names starting with {@code fuse-}), from
+     * /proc/PID/task/N/stack (root only): what a hung test prints.
+     */
+    public static String fuseThreadStacks(long pid) {
+        StringBuilder out = new StringBuilder();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    String comm = Files.readString(t.resolve("comm")).trim();
+                    if (!comm.startsWith("fuse-")) continue;
+                    out.append(t.getFileName()).append(' ').append(comm).append(":\n");
+                    Files.readAllLines(t.resolve("stack")).stream().limit(12).forEach(l -> out.append("  ").append(l).append('\n'));
+                } catch (IOException e) {
+                    out.append("  (").append(e.getMessage()).append(")\n");
+                }
+            }
+        } catch (IOException e) {
+            out.append(e.getMessage());
+        }
+        return out.toString();
+    }
 }

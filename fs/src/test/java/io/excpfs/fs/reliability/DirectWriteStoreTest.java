@@ -1,5 +1,6 @@
 package io.excpfs.fs.reliability;
 
+import io.excpfs.fs.fuse.MountFixture;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -213,7 +214,7 @@ class DirectWriteStoreTest extends DaemonTest {
                     try {
                         f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                     } catch (TimeoutException e) {
-                        String stacks = workerStacks(d.pid());
+                        String stacks = MountFixture.fuseThreadStacks(d.pid());
                         abort(mnt);
                         d.close();
                         fail("seed " + seed + ": closes, reads and mapped stores hung for 120 s with -Dexcpfs.fuse.threads=2;"
@@ -261,26 +262,6 @@ class DirectWriteStoreTest extends DaemonTest {
                 Files.writeString(Path.of("/sys/fs/fuse/connections", minor, "abort"), "1");
             }
         }
-    }
-
-    /** Kernel stacks of the FUSE threads of process {@code pid} (/proc/PID/task/N/stack, root only). */
-    private static String workerStacks(long pid) {
-        StringBuilder out = new StringBuilder();
-        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-            for (Path t : tasks.toList()) {
-                try {
-                    String comm = Files.readString(t.resolve("comm")).trim();
-                    if (!comm.startsWith("fuse-")) continue;
-                    out.append(t.getFileName()).append(' ').append(comm).append(":\n");
-                    Files.readAllLines(t.resolve("stack")).stream().limit(10).forEach(l -> out.append("  ").append(l).append('\n'));
-                } catch (IOException e) {
-                    out.append("  (").append(e.getMessage()).append(")\n");
-                }
-            }
-        } catch (IOException e) {
-            out.append(e.getMessage());
-        }
-        return out.toString();
     }
 
     private static byte[] random(int n, long seed) {
