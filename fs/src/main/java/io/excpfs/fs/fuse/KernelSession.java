@@ -291,7 +291,9 @@ final class KernelSession {
         }
         init = reply;
         directWrites = KernelProtocol.directWrites(req, wanted);
-        LOG.log(Level.DEBUG, "FUSE INIT: kernel " + req + ", reply " + reply + ", direct writes " + directWrites);
+        LOG.log(Level.INFO, "FUSE " + req.major() + "." + req.minor() + ": requests up to " + reply.maxWrite() / 1024
+                + " KiB, direct writes " + (directWrites ? "on" : "off") + " (write-only opens bypass the page cache)");
+        LOG.log(Level.DEBUG, "FUSE INIT: kernel " + req + ", reply " + reply);
         return r.reply(reply.write(r.out, OUT_HEADER));
     }
 
