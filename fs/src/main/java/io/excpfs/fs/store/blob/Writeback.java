@@ -29,13 +29,17 @@ final class Writeback implements AutoCloseable {
         int close(int fd);
     }
 
-    private static final LibC LIBC = load();
+    /** Loaded by the background thread on its first task, so no writer waits for jnr to bind libc. */
+    private static final class Native {
+        static final LibC LIBC = load();
+    }
+
     private static final ExecutorService THREAD = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "staging-writeback");
         t.setDaemon(true);
         return t;
     });
-    private static volatile boolean refused = LIBC == null;
+    private static volatile boolean refused;
 
     private final Path path;
     /** The descriptor, opened on first use; -1 before, -2 once closed or refused. */
@@ -62,14 +66,19 @@ final class Writeback implements AutoCloseable {
 
     private synchronized void run(long pos, long length) {
         if (fd == -2 || refused) return;
+        LibC libc = Native.LIBC;
+        if (libc == null) {
+            refused = true;
+            return;
+        }
         if (fd == -1) {
-            fd = LIBC.open((path + "\0").getBytes(StandardCharsets.UTF_8), O_RDONLY | O_CLOEXEC);
+            fd = libc.open((path + "\0").getBytes(StandardCharsets.UTF_8), O_RDONLY | O_CLOEXEC);
             if (fd < 0) {
                 fd = -2;
                 return;
             }
         }
-        if (LIBC.sync_file_range(fd, pos, length, SYNC_FILE_RANGE_WRITE) != 0) {
+        if (libc.sync_file_range(fd, pos, length, SYNC_FILE_RANGE_WRITE) != 0) {
             LOG.log(Level.DEBUG, "sync_file_range refused for " + path + "; staging files are written out by fsync alone");
             refused = true;
         }
@@ -77,7 +86,7 @@ final class Writeback implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (fd >= 0) LIBC.close(fd);
+        if (fd >= 0) Native.LIBC.close(fd);
         fd = -2;
     }
 }
