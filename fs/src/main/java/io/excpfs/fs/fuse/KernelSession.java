@@ -235,15 +235,21 @@ final class KernelSession {
                 case FSYNCDIR -> r.reply(0);
                 default -> r.error(Errno.ENOSYS.code);
             };
-        } catch (FsException e) {
-            if (e.errno() == Errno.EIO) LOG.log(Level.WARNING, opcodeName(r.opcode) + " " + describe(r) + ": " + e.getMessage(), e);
-            return r.replied || r.error(e.errno().code);
         } catch (IOException e) {
             throw e;
         } catch (Throwable t) {
-            LOG.log(Level.ERROR, opcodeName(r.opcode) + " " + describe(r) + " failed: " + t, t);
-            return r.replied || r.error(Errno.EIO.code);
+            return r.replied || r.error(errno(r, t));
         }
+    }
+
+    /** The errno a request that failed with {@code t} answers: an EIO and anything unexpected are logged. */
+    private int errno(Request r, Throwable t) {
+        if (t instanceof FsException e) {
+            if (e.errno() == Errno.EIO) LOG.log(Level.WARNING, opcodeName(r.opcode) + " " + describe(r) + ": " + e.getMessage(), e);
+            return e.errno().code;
+        }
+        LOG.log(Level.ERROR, opcodeName(r.opcode) + " " + describe(r) + " failed: " + t, t);
+        return Errno.EIO.code;
     }
 
     private String describe(Request r) {
@@ -602,27 +608,24 @@ final class KernelSession {
         if (openers.isOpenersClose(fh, pid)) ops.flush(fh);
     }
 
-    private boolean flush(Request r) throws FsException, IOException {
+    /** A close(2); that of a direct handle is answered by {@link Invalidations}, after the cache drop. */
+    private boolean flush(Request r) throws IOException {
         long fh = r.in.getLong(IN_HEADER);
-        if (!directHandles.contains(fh)) {
-            flushHandle(fh, r.pid);
-            return r.reply(0);
+        int errno = flushOutcome(r, fh);
+        if (directHandles.contains(fh)) {
+            invalidations.thenReply(r, errno);
+            return true;
         }
-        invalidations.thenReply(r, flushOutcome(r, fh));
-        return true;
+        return errno == 0 ? r.reply(0) : r.error(errno);
     }
 
-    /** Flushes a direct handle: 0 or the errno its close returns. */
+    /** Flushes a handle: 0 or the errno its close returns. */
     private int flushOutcome(Request r, long fh) {
         try {
             flushHandle(fh, r.pid);
             return 0;
-        } catch (FsException e) {
-            if (e.errno() == Errno.EIO) LOG.log(Level.WARNING, opcodeName(r.opcode) + " " + describe(r) + ": " + e.getMessage(), e);
-            return e.errno().code;
-        } catch (RuntimeException e) {
-            LOG.log(Level.ERROR, opcodeName(r.opcode) + " " + describe(r) + " failed: " + e, e);
-            return Errno.EIO.code;
+        } catch (FsException | RuntimeException e) {
+            return errno(r, e);
         }
     }
 

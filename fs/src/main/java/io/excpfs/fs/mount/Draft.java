@@ -82,19 +82,13 @@ final class Draft {
     synchronized Unsealed unsealed() { return dirty && !orphaned ? new Unsealed(size, mtimeNanos) : null; }
 
     /**
-     * Where reads come from: the staging file once changed, else the pinned version, whose size the draft then has
-     * (every path that drops the staging file sets the size back, so a read never returns fewer bytes than the
-     * size promises, nor the old version's bytes for changes).
-     */
-    int read(long offset, byte[] dst, int len) throws IOException {
-        return read(offset, ByteBuffer.wrap(dst, 0, Math.max(0, len)));
-    }
-
-    /**
-     * Like {@link #read(long, byte[], int)}, into {@code dst[position, limit)} (its position moves past the bytes
-     * read): a direct buffer takes the bytes without a copy on the heap. The pinned version is read after the
-     * draft's lock is released (held open for the read), so reads of one file run in parallel and a read waiting for
-     * the disk holds up no other call on the file; a change that comes meanwhile is ordered after the read.
+     * Reads into {@code dst[position, limit)} (its position moves past the bytes read); a direct buffer takes the
+     * bytes without a copy on the heap. Where reads come from: the staging file once changed, else the pinned
+     * version, whose size the draft then has (every path that drops the staging file sets the size back, so a read
+     * never returns fewer bytes than the size promises, nor the old version's bytes for changes). The pinned
+     * version is read after the draft's lock is released (held open for the read), so reads of one file run in
+     * parallel and a read waiting for the disk holds up no other call on the file; a change that comes meanwhile is
+     * ordered after the read.
      */
     int read(long offset, ByteBuffer dst) throws IOException {
         VersionView view;

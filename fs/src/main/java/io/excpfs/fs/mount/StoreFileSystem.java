@@ -482,14 +482,7 @@ public final class StoreFileSystem implements FileSystemOps, HandleAttributes, P
 
     @Override
     public int read(long fh, long offset, byte[] dst, int len) throws FsException {
-        Handle h = handle(fh);
-        try {
-            if (h instanceof ViewHandle v) return v.view() == null ? 0 : v.view().readAt(offset, dst, 0, len);
-            if (h instanceof DraftHandle d) return d.draft().read(offset, dst, len);
-            return 0;
-        } catch (IOException e) {
-            throw io("read of handle " + fh + " at " + offset, e);
-        }
+        return read(fh, offset, ByteBuffer.wrap(dst, 0, Math.max(0, len)));
     }
 
     /** Like {@link #read(long, long, byte[], int)}, straight into {@code dst} (a HOT version: verified there). */
