@@ -1,15 +1,13 @@
 package io.excpfs.fs.mount;
 
 import io.excpfs.fs.fuse.MountFixture;
+import io.excpfs.fs.store.Damage;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -93,19 +91,11 @@ class HotReadMountTest extends MountedStoreTest {
             raw = objects.filter(p -> p.toString().endsWith(".raw")).findFirst().orElseThrow();
         }
         int bad = 9, last = data.length / BLOCK;
-        flipBit(raw, (long) bad * BLOCK + 1234);
-        flipBit(raw, (long) last * BLOCK + 7);
+        Damage.flipBit(raw, (long) bad * BLOCK + 1234);
+        Damage.flipBit(raw, (long) last * BLOCK + 7);
         String damaged = StoreMountTest.py(tmp, READER, file.toString(), expected.toString(), "2",
                 bad * BLOCK + ":" + BLOCK, last * BLOCK + ":" + (data.length - last * BLOCK));
         assertTrue(damaged.startsWith("ok "), damaged);
     }
 
-    private static void flipBit(Path file, long at) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer one = ByteBuffer.allocate(1);
-            ch.read(one, at);
-            one.put(0, (byte) (one.get(0) ^ 0x08)).rewind();
-            ch.write(one, at);
-        }
-    }
 }

@@ -1,6 +1,7 @@
 package io.excpfs.fs.reliability;
 
 import io.excpfs.fs.fuse.MountFixture;
+import io.excpfs.fs.store.Damage;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -83,7 +84,7 @@ class ChecksumTest extends DaemonTest {
             }
             name = object;
         }
-        long at = flipBit(file, target == Target.DATABASE ? databasePageHeader(file) : Files.size(file) / 2);
+        long at = Damage.flipBit(file, target == Target.DATABASE ? databasePageHeader(file) : Files.size(file) / 2);
 
         Daemon.Verdict v = Daemon.verify(store, true);
         System.out.println("ChecksumTest " + target + ": bit 4 flipped at " + at + " of " + file.getFileName()
@@ -128,15 +129,5 @@ class ChecksumTest extends DaemonTest {
             int pageSize = f.readUnsignedShort();
             return pageSize == 1 ? 65536 : pageSize;
         }
-    }
-
-    private static long flipBit(Path file, long at) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(at);
-            int b = f.read();
-            f.seek(at);
-            f.write(b ^ 0x10);
-        }
-        return at;
     }
 }

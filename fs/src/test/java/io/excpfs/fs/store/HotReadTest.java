@@ -13,10 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -352,15 +350,6 @@ class HotReadTest {
         }
     }
 
-    private static void flipBit(Path file, long at) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer one = ByteBuffer.allocate(1);
-            ch.read(one, at);
-            one.put(0, (byte) (one.get(0) ^ 0x10)).rewind();
-            ch.write(one, at);
-        }
-    }
-
     private FsException failure(long fh, long off, int len, boolean direct) {
         ByteBuffer buf = direct ? ByteBuffer.allocateDirect(len) : ByteBuffer.allocate(len);
         try {
@@ -378,8 +367,8 @@ class HotReadTest {
         save("/ckpt.pt", data);
         Path raw = rawObject();
         int bad = 7, lastBlock = 20;
-        flipBit(raw, (long) bad * BLOCK + 300);
-        flipBit(raw, (long) lastBlock * BLOCK + 5);
+        Damage.flipBit(raw, (long) bad * BLOCK + 300);
+        Damage.flipBit(raw, (long) lastBlock * BLOCK + 5);
         long fh = fs.open("/ckpt.pt", O_RDONLY);
         try {
             long[][] covering = {
